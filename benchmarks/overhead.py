@@ -1,0 +1,214 @@
+"""kerasish fit() versus a hand-written PyTorch loop: seconds per epoch, side by side.
+
+Both train the same network on the same data with the same optimizer; rounds interleave
+raw, kerasish, raw, kerasish, ... so drift in machine speed hits both alike. The first epoch of
+each is a warm-up and not counted. Reported: the median steady-state seconds per epoch, the
+ratio kerasish / raw, and peak RSS.
+
+Workloads (one torch thread):
+  mlp  64 -> 128 -> 10, 32768 samples of 64 features, batch 64 (overhead-bound)
+  cnn  two 3x3 conv + pool blocks (32, 64 channels), linear head, 3x32x32 inputs, 4096 samples,
+       batch 64 (compute-bound)
+Configurations:
+  default   kerasish fit with its defaults: progress bar on, History, accuracy metric
+  callbacks + validation data, TensorBoard and EarlyStopping (raw loop: + validation pass)
+
+    python benchmarks/overhead.py [--rounds 5] [--workloads mlp cnn] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+import kerasish as K
+
+WORKLOADS = {
+    "mlp": {"n": 32768, "shape": (64,), "batch": 64},
+    "cnn": {"n": 4096, "shape": (3, 32, 32), "batch": 64},
+}
+
+
+def make_net(workload: str) -> nn.Module:
+    if workload == "mlp":
+        return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 8 * 8, 10),
+    )
+
+
+def make_data(workload: str) -> tuple[torch.Tensor, ...]:
+    spec = WORKLOADS[workload]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(spec["n"], *spec["shape"], generator=g)
+    y = torch.randint(0, 10, (spec["n"],), generator=g)
+    xv = torch.randn(spec["n"] // 8, *spec["shape"], generator=g)
+    yv = torch.randint(0, 10, (spec["n"] // 8,), generator=g)
+    return x, y, xv, yv
+
+
+class RawLoop:
+    """The loop a user writes by hand: DataLoader over TensorDataset, accuracy on device."""
+
+    def __init__(self, workload: str, data, validate: bool):
+        self.net = make_net(workload)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        x, y, xv, yv = data
+        batch = WORKLOADS[workload]["batch"]
+        self.loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
+        self.val = DataLoader(TensorDataset(xv, yv), batch_size=batch) if validate else None
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def epoch(self) -> dict[str, float]:
+        self.net.train()
+        total, correct, n = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+        for xb, yb in self.loader:
+            self.opt.zero_grad(set_to_none=True)
+            out = self.net(xb)
+            loss = self.loss_fn(out, yb)
+            loss.backward()
+            self.opt.step()
+            total += loss.detach() * len(xb)
+            correct += (out.argmax(-1) == yb).sum()
+            n += len(xb)
+        logs = {"loss": float(total / n), "accuracy": float(correct / n)}
+        if self.val is not None:
+            self.net.eval()
+            vtotal, vn = torch.zeros(()), 0
+            with torch.no_grad():
+                for xb, yb in self.val:
+                    vtotal += self.loss_fn(self.net(xb), yb) * len(xb)
+                    vn += len(xb)
+            logs["val_loss"] = float(vtotal / vn)
+        return logs
+
+
+class KerasishLoop:
+    """The same training through kerasish fit(), one epoch per call."""
+
+    def __init__(self, workload: str, data, with_callbacks: bool, logdir: str):
+        self.model = K.Sequential(list(make_net(workload)))
+        self.model.compile(
+            optimizer=torch.optim.Adam(self.model.parameters(), lr=1e-3),
+            loss="cross_entropy",
+            metrics=["accuracy"],
+            device="cpu",
+        )
+        x, y, xv, yv = data
+        self.kwargs = {"batch_size": WORKLOADS[workload]["batch"], "verbose": 1}
+        self.x, self.y = x, y
+        self.callbacks = []
+        if with_callbacks:
+            self.kwargs["validation_data"] = (xv, yv)
+            self.callbacks = [
+                K.callbacks.TensorBoard(log_dir=logdir),
+                K.callbacks.EarlyStopping(monitor="val_loss", patience=1000),
+            ]
+        self.epochs_done = 0
+
+    def epoch(self) -> dict[str, float]:
+        sink = io.StringIO()
+        with redirect_stdout(sink), redirect_stderr(sink):  # the bar is drawn, off-screen
+            history = self.model.fit(
+                self.x,
+                self.y,
+                epochs=self.epochs_done + 1,
+                initial_epoch=self.epochs_done,
+                callbacks=self.callbacks,
+                **self.kwargs,
+            )
+        self.epochs_done += 1
+        return {k: v[-1] for k, v in history.history.items()}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(workload: str, config: str, rounds: int) -> dict:
+    data = make_data(workload)
+    with tempfile.TemporaryDirectory() as logdir:
+        torch.manual_seed(0)
+        raw = RawLoop(workload, data, validate=config == "callbacks")
+        torch.manual_seed(0)
+        ours = KerasishLoop(workload, data, config == "callbacks", logdir)
+        times: dict[str, list[float]] = {"raw": [], "kerasish": []}
+        for r in range(rounds + 1):
+            for name, loop in (("raw", raw), ("kerasish", ours)):
+                t0 = time.perf_counter()
+                loop.epoch()
+                if r > 0:
+                    times[name].append(time.perf_counter() - t0)
+    raw_s, ours_s = (statistics.median(times[k]) for k in ("raw", "kerasish"))
+    return {
+        "workload": workload,
+        "config": config,
+        "rounds": rounds,
+        "raw_s_per_epoch": raw_s,
+        "kerasish_s_per_epoch": ours_s,
+        "ratio": ours_s / raw_s,
+        "raw_all": times["raw"],
+        "kerasish_all": times["kerasish"],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workloads", nargs="+", default=["mlp", "cnn"], choices=WORKLOADS)
+    parser.add_argument(
+        "--configs", nargs="+", default=["default", "callbacks"], choices=["default", "callbacks"]
+    )
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{args.threads} thread(s), python {sys.version.split()[0]}"
+    )
+    print(
+        f"{'workload':8} {'config':10} {'raw s/ep':>9} {'kerasish s/ep':>14} {'ratio':>7} "
+        f"{'peak RSS MB':>12}"
+    )
+    results = []
+    for workload in args.workloads:
+        for config in args.configs:
+            if workload == "cnn" and config == "callbacks":
+                continue
+            res = measure(workload, config, args.rounds)
+            results.append(res)
+            print(
+                f"{workload:8} {config:10} {res['raw_s_per_epoch']:9.3f} "
+                f"{res['kerasish_s_per_epoch']:14.3f} {res['ratio']:7.3f} "
+                f"{res['peak_rss_mb']:12.0f}",
+                flush=True,
+            )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The Callback base class: Keras's hook names, all empty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Callback", "HOOKS"]
+
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+class Callback:
+    """Base class for callbacks: override the hooks you need.
+
+    Callbacks observe training; the one way to steer it is ``self.model.stop_training = True``.
+    ``self.model`` is the model being trained and ``self.params`` holds ``epochs``, ``steps``
+    and ``verbose``. Batch-hook ``logs`` hold running means of the loss and metrics, read on
+    access (reading them waits for the device); epoch-hook ``logs`` hold plain floats.
+
+    Hooks nobody overrides are never dispatched, so an empty callback costs nothing per batch.
+
+    Example:
+        >>> class Stopper(Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         if logs["loss"] < 0.1:
+        ...             self.model.stop_training = True
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_test_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_test_end(self, logs: dict | None = None) -> None: ...
+
+    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_predict_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_predict_end(self, logs: dict | None = None) -> None: ...
+
+    def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None: ...

@@ -1,0 +1,62 @@
+"""CallbackList: calls each hook on the callbacks that override it, and on no others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kerasish.callbacks.callback import HOOKS, Callback
+
+__all__ = ["CallbackList"]
+
+
+def _overrides(cb: Any, hook: str) -> bool:
+    if not isinstance(cb, Callback):
+        return callable(getattr(cb, hook, None))
+    return getattr(type(cb), hook, None) is not getattr(Callback, hook)
+
+
+class CallbackList:
+    """A group of callbacks called in order.
+
+    For each hook the list of callbacks that override it is made once, so a batch hook that
+    no callback overrides costs one attribute test per batch (``callbacks.on_train_batch_end`` is
+    None then).
+
+    Args:
+        callbacks: the callbacks, in call order.
+        model: the model they observe.
+        params: ``epochs``, ``steps``, ``verbose``.
+    """
+
+    def __init__(
+        self, callbacks: Iterable[Any], model: Any = None, params: dict[str, Any] | None = None
+    ):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if model is not None and hasattr(cb, "set_model"):
+                cb.set_model(model)
+            if params is not None and hasattr(cb, "set_params"):
+                cb.set_params(params)
+        for hook in HOOKS:
+            users = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
+            setattr(self, hook, _dispatcher(users))
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self) -> int:
+        return len(self.callbacks)
+
+
+def _dispatcher(methods: list) -> Any:
+    if not methods:
+        return None
+    if len(methods) == 1:
+        return methods[0]
+
+    def call(*args: Any) -> None:
+        for m in methods:
+            m(*args)
+
+    return call

@@ -1,0 +1,193 @@
+"""Model: a ``torch.nn.Module`` with Keras's compile/fit/evaluate/predict/summary.
+
+Three ways to get one: ``Sequential([...])``; subclassing ``Model`` with ``__init__`` and
+``forward``; or ``Model.wrap(module)`` for any existing ``nn.Module`` (a torchvision network,
+say), which keeps the module as ``model.net``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from kerasish.models.inspect import is_built
+from kerasish.trainer import Trainer
+
+__all__ = ["Model", "Wrapped"]
+
+_BATCHNORM = (nn.modules.batchnorm._BatchNorm,)
+
+
+class Model(Trainer, nn.Module):
+    """Base class of kerasish models; subclass it like ``nn.Module``.
+
+    Example:
+        >>> class Net(Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = nn.Linear(4, 2)
+        ...     def forward(self, x):
+        ...         return self.fc(x)
+        >>> net = Net(); net.compile(optimizer="sgd", loss="mse")
+    """
+
+    def __init__(self) -> None:
+        nn.Module.__init__(self)
+        self.compiled = False
+        self.stop_training = False
+
+    # ---------------------------------------------------------------- wrapping
+    @staticmethod
+    def wrap(module: nn.Module) -> Model:
+        """Make any ``nn.Module`` a kerasish model without rewriting it.
+
+        The module becomes ``model.net``; its attributes stay reachable on the model
+        (``model.fc`` is ``model.net.fc``) and its state dict keys gain a ``net.`` prefix.
+
+        Raises:
+            TypeError: when ``module`` is not an ``nn.Module``.
+
+        Example:
+            >>> model = Model.wrap(torchvision.models.resnet18(num_classes=10))
+        """
+        if isinstance(module, Model):
+            return module
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"Expected an nn.Module to wrap. Received: module of type {type(module).__name__}"
+            )
+        return Wrapped(module)
+
+    # ---------------------------------------------------------------- building
+    @property
+    def built(self) -> bool:
+        """True once no lazy layer is waiting for its input size."""
+        return is_built(self)
+
+    def build(self, input_shape: tuple | list | dict) -> None:
+        """Materialise lazy layers from an input shape (Keras style, batch dimension first).
+
+        Args:
+            input_shape: e.g. ``(None, 64)`` or ``(None, 1, 28, 28)``; a list of shapes for
+                several inputs, or a dict of them for keyword inputs.
+
+        Example:
+            >>> model.build((None, 64))
+        """
+        example = _zeros(input_shape, self._device_guess())
+        with torch.no_grad():
+            was = self.training
+            self.eval()
+            try:
+                self.forward_batch(example)
+            finally:
+                self.train(was)
+        self._summary_input = example
+
+    def _device_guess(self) -> torch.device:
+        if getattr(self, "device", None) is not None:
+            return self.device
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    # ---------------------------------------------------------------- freezing
+    @property
+    def trainable(self) -> bool:
+        """False when every parameter is frozen. Setting it sets ``requires_grad`` on all of
+        them; frozen BatchNorm layers run in inference mode, as in Keras. Takes effect at the
+        next ``fit``."""
+        params = list(self.parameters())
+        return not params or any(p.requires_grad for p in params)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(
+                f"Expected trainable to be True or False. Received: trainable={value!r}"
+            )
+        self.requires_grad_(value)
+        self.train(self.training)
+
+    def freeze(self) -> Model:
+        """Freeze every parameter (``trainable = False``); returns self."""
+        self.trainable = False
+        return self
+
+    def unfreeze(self) -> Model:
+        """Unfreeze every parameter (``trainable = True``); returns self."""
+        self.trainable = True
+        return self
+
+    def train(self, mode: bool = True) -> Model:
+        """As ``nn.Module.train``, but BatchNorm layers whose parameters are all frozen stay in
+        inference mode (Keras's rule for frozen layers)."""
+        super().train(mode)
+        if mode:
+            for m in self.modules():
+                params = list(m.parameters(recurse=False))
+                if (
+                    isinstance(m, _BATCHNORM)
+                    and params
+                    and not any(p.requires_grad for p in params)
+                ):
+                    m.eval()
+        return self
+
+    # ---------------------------------------------------------------- summary
+    def summary(self, print_fn: Any = print) -> str:
+        """Print (and return) a table: layer (type), output shape, parameters, and totals.
+
+        Raises:
+            ValueError: when lazy layers are not built yet, saying how to build them.
+        """
+        from kerasish.summary import summarize
+
+        text = summarize(self)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def count_params(self) -> int:
+        """The number of parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+
+class Wrapped(Model):
+    """A kerasish model around an existing ``nn.Module`` (see ``Model.wrap``)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.net(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            modules = self.__dict__.get("_modules", {})
+            if name != "net" and "net" in modules:
+                return getattr(modules["net"], name)
+            raise
+
+
+def _zeros(shape: Any, device: torch.device) -> Any:
+    if isinstance(shape, dict):
+        return {k: _zeros(v, device) for k, v in shape.items()}
+    if isinstance(shape, list) and shape and isinstance(shape[0], tuple | list):
+        return [_zeros(s, device) for s in shape]
+    if (
+        not isinstance(shape, tuple | list)
+        or not all(d is None or (isinstance(d, int) and d > 0) for d in shape)
+        or len(shape) < 1
+    ):
+        raise ValueError(
+            f"Expected input_shape to be a tuple like (None, 64), batch dimension "
+            f"first. Received: input_shape={shape!r}"
+        )
+    dims = [2 if d is None else d for d in shape]
+    return torch.zeros(*dims, device=device)

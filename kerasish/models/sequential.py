@@ -1,0 +1,81 @@
+"""Sequential: a plain stack of modules, each fed the previous one's output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from torch import nn
+
+from kerasish.models.model import Model
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Model):
+    """A linear stack of ``nn.Module`` layers (torch modules or ``kerasish.layers``).
+
+    Args:
+        layers: the layers, in order. A first ``layers.Input(shape)`` builds the model at once.
+        name: an optional name.
+
+    Example:
+        >>> model = Sequential([nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)])
+        >>> model.add(nn.Softmax(dim=-1))
+    """
+
+    def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None):
+        super().__init__()
+        self.name = name
+        self.layers = nn.ModuleList()
+        self._constructing = True
+        for layer in layers or []:
+            self.add(layer)
+        self._constructing = False
+        self._build_from_input_layer()
+
+    def add(self, layer: nn.Module) -> None:
+        """Append a layer.
+
+        Raises:
+            TypeError: when ``layer`` is not an ``nn.Module``.
+        """
+        if not isinstance(layer, nn.Module):
+            raise TypeError(
+                f"Expected an nn.Module (a torch module or a kerasish layer). "
+                f"Received: layer of type {type(layer).__name__}"
+            )
+        self.layers.append(layer)
+        if not self._constructing:
+            self._build_from_input_layer()
+
+    def _build_from_input_layer(self) -> None:
+        first = self.layers[0] if len(self.layers) else None
+        shape = getattr(first, "shape", None)
+        if type(first).__name__ == "Input" and shape is not None:
+            self.build((None, *shape))
+
+    def pop(self) -> nn.Module:
+        """Remove and return the last layer.
+
+        Raises:
+            IndexError: when the model has no layers.
+        """
+        if not len(self.layers):
+            raise IndexError(
+                "Expected a Sequential with layers to pop. Received: an empty Sequential"
+            )
+        last = self.layers[-1]
+        del self.layers[len(self.layers) - 1]
+        return last
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index: int) -> nn.Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)

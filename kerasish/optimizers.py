@@ -1,0 +1,337 @@
+"""Optimizers: ``get(identifier, params)`` and Keras-named optimizers over ``torch.optim``.
+
+A Keras-named optimizer (``Adam(learning_rate=1e-3, clipnorm=1.0)``) is a recipe: kerasish builds
+the torch optimizer from it once the model is on its device and its lazy layers exist. Keras's
+defaults are kept (for example ``epsilon=1e-7``); ``weight_decay`` is decoupled for Adam and AdamW
+(as in Keras) and torch's L2 form for the others. Gradient clipping (``clipnorm``, ``clipvalue``,
+``global_clipnorm``) is applied by the trainer between backward and step, after unscaling under
+fp16.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "get",
+    "Clipping",
+    "clip_gradients",
+]
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """Keras-style gradient clipping settings."""
+
+    clipnorm: float | None = None
+    clipvalue: float | None = None
+    global_clipnorm: float | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.clipnorm, self.clipvalue, self.global_clipnorm))
+
+
+class Optimizer:
+    """Base of Keras-named optimizers: holds arguments, builds a ``torch.optim.Optimizer``.
+
+    Args:
+        learning_rate: the step size (a float).
+        weight_decay: decoupled for Adam/AdamW, L2 for the others; None for none.
+        clipnorm: clip each parameter's gradient to this norm.
+        clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+        global_clipnorm: clip all gradients together to this global norm.
+
+    Example:
+        >>> opt = Adam(learning_rate=1e-3, clipnorm=1.0)
+        >>> torch_opt = opt.build(torch.nn.Linear(2, 2).parameters())
+    """
+
+    torch_class: type[torch.optim.Optimizer] = torch.optim.SGD
+    default_lr = 0.001
+
+    def __init__(
+        self,
+        learning_rate: float | None = None,
+        *,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        **kwargs: Any,
+    ):
+        lr = self.default_lr if learning_rate is None else learning_rate
+        if not isinstance(lr, int | float) or isinstance(lr, bool) or lr < 0:
+            raise ValueError(
+                f"Expected learning_rate to be a float >= 0. Received: "
+                f"learning_rate={learning_rate!r}"
+            )
+        for name, v in (
+            ("weight_decay", weight_decay),
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ):
+            if v is not None and (not isinstance(v, int | float) or v < 0):
+                raise ValueError(
+                    f"Expected {name} to be None or a float >= 0. Received: {name}={v!r}"
+                )
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError(
+                "Expected at most one of clipnorm and global_clipnorm. Received: "
+                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+            )
+        self.learning_rate = float(lr)
+        self.weight_decay = weight_decay
+        self.clipping = Clipping(clipnorm, clipvalue, global_clipnorm)
+        self.kwargs = kwargs
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the torch optimizer, from Keras's."""
+        kw = {"lr": self.learning_rate, **self.kwargs}
+        if self.weight_decay:
+            kw["weight_decay"] = self.weight_decay
+        return kw
+
+    def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
+        """Create the torch optimizer over ``params`` (tensors or param-group dicts)."""
+        kw = self.torch_kwargs()
+        accepted = inspect.signature(self.torch_class).parameters
+        if "foreach" in accepted and "foreach" not in kw and "fused" not in kw:
+            kw["foreach"] = None  # torch picks the fastest path for the device
+        return self.torch_class(params, **kw)
+
+    def get_config(self) -> dict[str, Any]:
+        """The arguments, for saving."""
+        return {
+            "class_name": type(self).__name__,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            **self.clipping.__dict__,
+            **self.kwargs,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (Keras defaults: learning_rate=0.01, momentum=0)."""
+
+    torch_class = torch.optim.SGD
+    default_lr = 0.01
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        **kwargs: Any,
+    ):
+        if nesterov and momentum <= 0:
+            raise ValueError(
+                f"Expected momentum > 0 with nesterov=True. Received: momentum={momentum}"
+            )
+        super().__init__(learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
+
+
+class Adam(Optimizer):
+    """Adam (Keras defaults: learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)."""
+
+    torch_class = torch.optim.Adam
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            learning_rate, betas=(beta_1, beta_2), eps=epsilon, amsgrad=amsgrad, **kwargs
+        )
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        kw = super().torch_kwargs()
+        if self.weight_decay and self.torch_class is torch.optim.Adam:
+            kw["decoupled_weight_decay"] = True
+        return kw
+
+
+class AdamW(Adam):
+    """AdamW (Keras defaults: learning_rate=0.001, weight_decay=0.004, epsilon=1e-7)."""
+
+    torch_class = torch.optim.AdamW
+
+    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004, **kwargs: Any):
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Keras defaults: learning_rate=0.001, rho=0.9, momentum=0, epsilon=1e-7)."""
+
+    torch_class = torch.optim.RMSprop
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            learning_rate, alpha=rho, momentum=momentum, eps=epsilon, centered=centered, **kwargs
+        )
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Keras defaults: learning_rate=0.001, initial_accumulator_value=0.1)."""
+
+    torch_class = torch.optim.Adagrad
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            learning_rate,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=epsilon,
+            **kwargs,
+        )
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Keras defaults: learning_rate=0.001, rho=0.95, epsilon=1e-7)."""
+
+    torch_class = torch.optim.Adadelta
+
+    def __init__(
+        self, learning_rate: float = 0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs: Any
+    ):
+        super().__init__(learning_rate, rho=rho, eps=epsilon, **kwargs)
+
+
+class Adamax(Optimizer):
+    """Adamax (Keras defaults: learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)."""
+
+    torch_class = torch.optim.Adamax
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate, betas=(beta_1, beta_2), eps=epsilon, **kwargs)
+
+
+class Nadam(Optimizer):
+    """Nadam (Keras defaults: learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)."""
+
+    torch_class = torch.optim.NAdam
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate, betas=(beta_1, beta_2), eps=epsilon, **kwargs)
+
+
+_NAMES: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": Nadam,
+}
+
+
+def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim.Optimizer]:
+    """Resolve an optimizer identifier.
+
+    Args:
+        identifier: a name ("adam", "sgd", ...), a kerasish ``Optimizer``, a torch optimizer
+            class (built later with its defaults) or a torch optimizer instance (used as is).
+
+    Returns:
+        A kerasish ``Optimizer`` recipe or the torch optimizer instance.
+
+    Raises:
+        ValueError: for an unknown name, listing the accepted names.
+
+    Example:
+        >>> get("adam").learning_rate
+        0.001
+    """
+    if isinstance(identifier, Optimizer | torch.optim.Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _NAMES:
+        return _NAMES[identifier.lower()]()
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, type) and issubclass(identifier, torch.optim.Optimizer):
+        return _TorchClass(identifier)
+    raise ValueError(
+        f"Could not interpret optimizer identifier. Expected one of "
+        f"{sorted(_NAMES)}, a kerasish.optimizers.Optimizer, or a torch.optim "
+        f"optimizer class or instance. Received: optimizer={identifier!r}"
+    )
+
+
+class _TorchClass(Optimizer):
+    """A torch optimizer class given by the user, built with torch's own defaults."""
+
+    def __init__(self, cls: type[torch.optim.Optimizer]):
+        self.torch_class = cls
+        self.learning_rate = None  # type: ignore[assignment]
+        self.weight_decay = None
+        self.clipping = Clipping()
+        self.kwargs = {}
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class_name": self.torch_class.__name__, "torch": True}
+
+
+def clip_gradients(params: list[torch.Tensor], clipping: Clipping) -> None:
+    """Apply Keras's clipvalue, clipnorm (per tensor) and global_clipnorm to ``params``' grads."""
+    grads = [p for p in params if p.grad is not None]
+    if clipping.clipvalue is not None:
+        torch.nn.utils.clip_grad_value_(grads, clipping.clipvalue)
+    if clipping.clipnorm is not None:
+        for p in grads:
+            torch.nn.utils.clip_grad_norm_([p], clipping.clipnorm, foreach=True)
+    if clipping.global_clipnorm is not None:
+        torch.nn.utils.clip_grad_norm_(grads, clipping.global_clipnorm, foreach=True)
