@@ -44,18 +44,19 @@ def test_fit_calls_hooks_in_keras_order(blobs):
         validation_data=(x[64:96], y[64:96]),
         callbacks=[rec],
     )
-    epoch = lambda e: [
-        ("on_epoch_begin", e),  # noqa: E731
-        ("on_train_batch_begin", 0),
-        ("on_train_batch_end", 0),
-        ("on_train_batch_begin", 1),
-        ("on_train_batch_end", 1),
-        ("on_test_begin",),
-        ("on_test_batch_begin", 0),
-        ("on_test_batch_end", 0),
-        ("on_test_end",),
-        ("on_epoch_end", e),
-    ]
+    def epoch(e):
+        return [
+            ("on_epoch_begin", e),
+            ("on_train_batch_begin", 0),
+            ("on_train_batch_end", 0),
+            ("on_train_batch_begin", 1),
+            ("on_train_batch_end", 1),
+            ("on_test_begin",),
+            ("on_test_batch_begin", 0),
+            ("on_test_batch_end", 0),
+            ("on_test_end",),
+            ("on_epoch_end", e),
+        ]
     assert rec.calls == [("on_train_begin",), *epoch(0), *epoch(1), ("on_train_end",)]
 
 
