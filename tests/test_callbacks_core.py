@@ -44,6 +44,7 @@ def test_fit_calls_hooks_in_keras_order(blobs):
         validation_data=(x[64:96], y[64:96]),
         callbacks=[rec],
     )
+
     def epoch(e):
         return [
             ("on_epoch_begin", e),
@@ -57,6 +58,7 @@ def test_fit_calls_hooks_in_keras_order(blobs):
             ("on_test_end",),
             ("on_epoch_end", e),
         ]
+
     assert rec.calls == [("on_train_begin",), *epoch(0), *epoch(1), ("on_train_end",)]
 
 
