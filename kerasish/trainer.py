@@ -409,7 +409,13 @@ class Trainer:
         cbs = self._callback_list(
             callbacks,
             verbose,
-            {"epochs": epochs, "steps": steps, "verbose": verbose, "mode": "fit"},
+            {
+                "epochs": epochs,
+                "steps": steps,
+                "verbose": verbose,
+                "mode": "fit",
+                "batch_size": batch_size or 32,
+            },
         )
         self.stop_training = False
         if cbs.on_train_begin:
@@ -557,7 +563,7 @@ class Trainer:
                 )
         if params.get("mode") == "fit":
             self.history = History()
-            cbs.append(self.history)
+            cbs.insert(0, self.history)
         if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
             cbs.append(ProgbarLogger(verbose))
         return CallbackList(cbs, model=self, params=params)

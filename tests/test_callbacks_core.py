@@ -111,7 +111,13 @@ def test_epoch_logs_are_floats_and_history_records_them(blobs):
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
     assert all(isinstance(v, float) for logs in seen for v in logs.values())
     assert history.history["loss"] == [s["loss"] for s in seen]
-    assert history.params == {"epochs": 3, "steps": 6, "verbose": 0, "mode": "fit"}
+    assert history.params == {
+        "epochs": 3,
+        "steps": 6,
+        "verbose": 0,
+        "mode": "fit",
+        "batch_size": 32,
+    }
 
 
 def test_batch_logs_hold_running_means(blobs):
