@@ -74,6 +74,8 @@ def _leaves(a: Any) -> list[torch.Tensor]:
 
 def first_dim(x: Any) -> int:
     """The batch size of a nested batch: the first dimension of its first tensor."""
+    if isinstance(x, torch.Tensor):
+        return x.shape[0]
     leaves = _leaves(x)
     return int(leaves[0].shape[0]) if leaves else 0
 
@@ -85,6 +87,8 @@ def _index(a: Any, idx: Any) -> Any:
         return {k: _index(v, idx) for k, v in a.items()}
     if isinstance(a, tuple | list):
         return type(a)(_index(v, idx) for v in a)
+    if isinstance(idx, torch.Tensor):
+        return a.index_select(0, idx)  # about half the cost of a[idx]
     return a[idx]
 
 

@@ -418,6 +418,15 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     def __init__(self, name: str | None = "sparse_categorical_accuracy"):
         super().__init__(sparse_categorical_accuracy, name=name)
 
+    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
+        """Accumulate one batch; unweighted 2-D scores take a path of three kernels."""
+        if sample_weight is None and y_pred.ndim == 2 and y_true.ndim == 1:
+            self._follow(y_pred)
+            self.total.add_((y_pred.argmax(dim=1) == y_true).sum())
+            self.count += y_true.shape[0]
+            return
+        super().update_state(y_true, y_pred, sample_weight)
+
 
 def _check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:

@@ -278,6 +278,9 @@ class Trainer:
         return self._eager_forward_loss(x, y, sw)
 
     def _eager_forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
+        if self._precision is None:
+            y_pred = self.forward_batch(x)
+            return y_pred, None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
         with devices.autocast(self.device, self._precision):
             y_pred = self.forward_batch(x)
             loss = None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
@@ -299,7 +302,7 @@ class Trainer:
 
     def _optimizer_step(self) -> None:
         opt, scaler, clipping = self.optimizer, self._scaler, self._clipping
-        if clipping:
+        if clipping is not None:
             if scaler is not None:
                 scaler.unscale_(opt)
             optimizers.clip_gradients(self._trainable_params, clipping)
@@ -605,7 +608,8 @@ class Trainer:
                     "Expected the optimizer to hold this model's parameters. "
                     "Received: an optimizer over other tensors"
                 )
-        self._clipping = getattr(spec, "clipping", optimizers.Clipping())
+        clipping = getattr(spec, "clipping", optimizers.Clipping())
+        self._clipping = clipping if clipping else None
         self._trainable_params = [p for p in self.parameters() if p.requires_grad]
         if self.lr_scheduler is None and self._lr_scheduler_spec is not None:
             sched = self._lr_scheduler_spec
