@@ -227,7 +227,11 @@ def test_digits_dataset_shapes():
 
 
 def test_torchvision_datasets_fail_clearly_offline(tmp_path, monkeypatch):
+    import urllib.request
+
     monkeypatch.setenv("KERASISH_HOME", str(tmp_path))
+    # urllib caches a global opener built from these variables; restore it afterwards
+    monkeypatch.setattr(urllib.request, "_opener", None)
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(var, "http://127.0.0.1:9")  # nothing listens: fails at once
     with pytest.raises(RuntimeError, match="MNIST.*cache.*network"):
