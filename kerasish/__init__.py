@@ -8,7 +8,19 @@ Example:
     ...               metrics=["accuracy"])
 """
 
-from kerasish import callbacks, datasets, devices, layers, losses, metrics, optimizers, utils
+from kerasish import (
+    applications,
+    callbacks,
+    datasets,
+    devices,
+    distribute,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    utils,
+)
 from kerasish.models import Model, Sequential
 
 __version__ = "0.1.0"
@@ -16,12 +28,15 @@ __version__ = "0.1.0"
 __all__ = [
     "Model",
     "Sequential",
+    "applications",
     "callbacks",
     "datasets",
     "devices",
+    "distribute",
     "layers",
     "losses",
     "metrics",
+    "models",
     "optimizers",
     "utils",
     "__version__",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler, Subset
 
 from kerasish import devices
 
@@ -30,6 +30,8 @@ __all__ = [
     "unpack",
     "first_dim",
     "CudaPrefetcher",
+    "ShardSampler",
+    "with_sampler",
 ]
 
 Batch = tuple[Any, Any, Any]
@@ -120,7 +122,12 @@ class ArraySource:
         self.batch_size, self.shuffle = batch_size, shuffle
         self.num_samples = first_dim(x)
         self.sampler_state: dict[str, Any] = {}
+        # Distributed sharding (set by kerasish.distribute): this rank's (rank, world_size),
+        # whether shards are padded to equal length, and the shuffle seed shared by all ranks.
         self.shard: tuple[int, int] | None = None
+        self.pad = True
+        self.seed = 0
+        self.epoch = 0
 
     def __len__(self) -> int:
         return math.ceil(self._indices_len() / self.batch_size)
@@ -128,7 +135,14 @@ class ArraySource:
     def _indices_len(self) -> int:
         if self.shard is None:
             return self.num_samples
-        return math.ceil(self.num_samples / self.shard[1])
+        rank, world = self.shard
+        if self.pad:
+            return math.ceil(self.num_samples / world)
+        return len(range(rank, self.num_samples, world))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch a sharded source shuffles for (as ``DistributedSampler.set_epoch``)."""
+        self.epoch = epoch
 
     def to(self, device: torch.device) -> ArraySource:
         """Keep the data on ``device`` (for data that fits there)."""
@@ -140,18 +154,36 @@ class ArraySource:
 
     def order(self) -> torch.Tensor | None:
         """This epoch's sample order, drawing from the global RNG as a DataLoader would."""
+        if self.shard is not None:
+            return self._shard_order()
         _draw_seed()  # the DataLoader iterator's base seed
         perm = None
         if self.shuffle:
             g = torch.Generator()
             g.manual_seed(_draw_seed())
             perm = torch.randperm(self.num_samples, generator=g)
-        if self.shard is not None:
-            rank, world = self.shard
-            perm = torch.arange(self.num_samples) if perm is None else perm
-            total = self._indices_len() * world
-            perm = torch.cat([perm, perm[: total - self.num_samples]])[rank:total:world]
         return perm
+
+    def _shard_order(self) -> torch.Tensor:
+        """This rank's indices, as ``DistributedSampler`` picks them (no global RNG draw).
+
+        Every rank permutes with the generator seeded ``seed + epoch`` (so the order is the
+        same on all ranks and new each epoch), pads by repeating the order's first samples
+        until it divides evenly (when ``pad``), and takes every ``world``-th index from
+        ``rank``.
+        """
+        rank, world = self.shard  # type: ignore[misc]
+        n = self.num_samples
+        if self.shuffle:
+            g = torch.Generator()
+            g.manual_seed(self.seed + self.epoch)
+            perm = torch.randperm(n, generator=g)
+        else:
+            perm = torch.arange(n)
+        if self.pad:
+            total = self._indices_len() * world
+            perm = perm.repeat(math.ceil(total / n))[:total]
+        return perm[rank::world]
 
     def __iter__(self) -> Iterator[Batch]:
         return self.batches(self.order())
@@ -168,10 +200,14 @@ class ArraySource:
 
 
 class LoaderSource:
-    """Batches from a DataLoader (the user's, used as is, or one built over a Dataset)."""
+    """Batches from a DataLoader (the user's, used as is, or one built over a Dataset).
 
-    def __init__(self, loader: DataLoader):
+    ``owned`` is True for loaders kerasish built (distributed sharding rebuilds them silently).
+    """
+
+    def __init__(self, loader: DataLoader, owned: bool = False):
         self.loader = loader
+        self.owned = owned
         self.num_samples = None
 
     def __len__(self) -> int:
@@ -296,7 +332,8 @@ def adapt(
             raise ValueError(f"Expected a non-empty Dataset. Received: {name} with 0 samples")
         kw = dict(loader_kwargs or {})
         shuffle = shuffle and not isinstance(x, IterableDataset)
-        return LoaderSource(DataLoader(x, batch_size=batch_size, shuffle=shuffle, **kw))
+        loader = DataLoader(x, batch_size=batch_size, shuffle=shuffle, **kw)
+        return LoaderSource(loader, owned=True)
     if x is None or not _is_arraylike(x):
         if x is not None and isinstance(x, Iterable) and not isinstance(x, str | bytes):
             return IteratorSource(x, steps)
@@ -390,6 +427,46 @@ def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
         if _is_arraylike(validation_data[0]) or isinstance(validation_data[0], Mapping):
             return tuple(validation_data) + (None,) * (3 - len(validation_data))
     return validation_data, None, None
+
+
+class ShardSampler(Sampler[int]):
+    """Every ``world``-th index from ``rank``, in order and unpadded (sharded evaluation).
+
+    Ranks may get one sample more than others; evaluation sums and counts are reduced over
+    the ranks, so the global metrics come out exact.
+
+    Example:
+        >>> list(ShardSampler(5, rank=1, world=2))
+        [1, 3]
+    """
+
+    def __init__(self, num_samples: int, rank: int, world: int):
+        self.num_samples, self.rank, self.world = num_samples, rank, world
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, self.num_samples, self.world))
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.num_samples, self.world))
+
+
+def with_sampler(loader: DataLoader, sampler: Sampler) -> DataLoader:
+    """A copy of a map-style ``loader`` (same batching, workers, collate) drawing from ``sampler``."""
+    kw: dict[str, Any] = {
+        "batch_size": loader.batch_size,
+        "num_workers": loader.num_workers,
+        "collate_fn": loader.collate_fn,
+        "pin_memory": loader.pin_memory,
+        "drop_last": loader.drop_last,
+        "timeout": loader.timeout,
+        "worker_init_fn": loader.worker_init_fn,
+        "multiprocessing_context": loader.multiprocessing_context,
+        "generator": loader.generator,
+        "persistent_workers": loader.persistent_workers,
+    }
+    if loader.num_workers > 0:
+        kw["prefetch_factor"] = loader.prefetch_factor
+    return DataLoader(loader.dataset, sampler=sampler, **kw)
 
 
 class CudaPrefetcher:

@@ -284,6 +284,32 @@ class Layer(nn.Module):
         """Whether every parameter is materialized (no ``UninitializedParameter`` left)."""
         return not any(isinstance(p, UninitializedParameter) for p in self.parameters())
 
+    @property
+    def trainable(self) -> bool:
+        """False when every parameter is frozen (True for a layer without parameters).
+
+        Setting it sets ``requires_grad`` on all of the layer's parameters, unbuilt ones
+        included; it takes effect at the next ``fit``. Inside a kerasish model, a
+        ``BatchNormalization`` whose parameters are all frozen runs in inference mode.
+
+        Raises:
+            TypeError: when set to anything but True or False.
+
+        Example:
+            >>> layer = Dense(3)
+            >>> layer.trainable = False
+            >>> layer.trainable
+            False
+        """
+        params = list(self.parameters())
+        return not params or any(p.requires_grad for p in params)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        _check(isinstance(value, bool), "True or False", "trainable", value, TypeError)
+        for p in self.parameters():
+            p.requires_grad = value  # an attribute, so unbuilt (lazy) parameters take it too
+
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, JSON-able when given as plain values.
 

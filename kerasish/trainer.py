@@ -9,6 +9,7 @@ callback overrides, nothing allocated that could be made once.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +20,7 @@ import torch
 
 from kerasish import data as data_lib
 from kerasish import devices, losses, optimizers
+from kerasish import distribute as distribute_lib
 from kerasish import metrics as metrics_lib
 from kerasish.callbacks.callback_list import CallbackList
 from kerasish.callbacks.history import History
@@ -65,6 +67,14 @@ def _positive_int(value: Any, name: str, allow_none: bool = False) -> None:
 class Trainer:
     """compile/fit/evaluate/predict for an ``nn.Module`` (mixed into ``kerasish.Model``)."""
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles leave the process group and the DDP wrapper behind.
+        state = super().__getstate__()  # type: ignore[misc]
+        state.pop("_dist_forward", None)
+        if "_dist" in state:
+            state["_dist"], state["_grad_check"] = None, None
+        return state
+
     # ------------------------------------------------------------------ compile
     def compile(
         self,
@@ -102,7 +112,10 @@ class Trainer:
             jit_compile: True (or "auto") to ``torch.compile`` the forward and loss.
             compile_mode: ``torch.compile``'s mode ("default", "reduce-overhead", ...).
             channels_last: store conv weights and image batches channels-last.
-            distribute: "auto" (DDP under torchrun), "ddp", "fsdp" or None.
+            distribute: "auto" (DDP when launched with torchrun or
+                ``kerasish.distribute.launch``, else one process), "ddp", "fsdp" (FSDP2
+                ``fully_shard``; both need a launch) or None (never distribute). See
+                ``kerasish.distribute`` for what changes across ranks.
 
         Raises:
             ValueError: for unknown names or inconsistent arguments, before anything changes.
@@ -133,7 +146,10 @@ class Trainer:
                 f"Expected distribute to be 'auto', 'ddp', 'fsdp' or None. "
                 f"Received: distribute={distribute!r}"
             )
-        self.device = devices.resolve(device)
+        device = devices.resolve(device)
+        dist_state = distribute_lib.setup(distribute, device)
+        self.device = device if dist_state is None else dist_state.device
+        self._dist = dist_state
         self.to(self.device)
         if channels_last:
             self.to(memory_format=torch.channels_last)
@@ -152,6 +168,10 @@ class Trainer:
         self._distribute = distribute
         self._compiled_fn = None
         self._scaler = None
+        self._tracked = self._logs = self._loss_tracker = None  # rebuilt for the new metrics
+        for lo in _flat_losses(loss_obj):
+            if hasattr(lo, "to"):
+                lo.to(self.device)  # e.g. a torch loss's class-weight buffer
         self._set_loss_activation()
         self.compiled = True
 
@@ -199,12 +219,18 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
     def forward_batch(self, x: Any) -> Any:
-        """Call the model on ``x``: a dict as keyword arguments, a list/tuple as positional."""
+        """Call the model on ``x``: a dict as keyword arguments, a list/tuple as positional.
+
+        While a distributed (DDP) training loop runs, the call goes through the
+        ``DistributedDataParallel`` wrapper, which averages the gradients over the ranks; call
+        this (not ``self(x)``) in an overridden ``train_step``.
+        """
+        call = self.__dict__.get("_dist_forward", self)
         if isinstance(x, Mapping):
-            return self(**x)
+            return call(**x)
         if isinstance(x, list | tuple):
-            return self(*x)
-        return self(x)
+            return call(*x)
+        return call(x)
 
     def compute_loss(
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
@@ -302,6 +328,8 @@ class Trainer:
 
     def _optimizer_step(self) -> None:
         opt, scaler, clipping = self.optimizer, self._scaler, self._clipping
+        if self._grad_check is not None:
+            self._grad_check()
         if clipping is not None:
             if scaler is not None:
                 scaler.unscale_(opt)
@@ -405,6 +433,7 @@ class Trainer:
             validation_steps,
             loader_kw,
         )
+        train, val = self._shard_fit_sources(train, val)
         self._class_weight = self._class_weight_table(class_weight)
         self._prepare(train, data_on_device, [val] if val is not None else [])
         self._accum_steps = gradient_accumulation_steps
@@ -543,6 +572,17 @@ class Trainer:
             )
         return train, val
 
+    def _shard_fit_sources(self, train: Any, val: Any) -> tuple[Any, Any]:
+        """Each rank's share of the data (a no-op in one process)."""
+        dist_state = self.__dict__.get("_dist")
+        if dist_state is None:
+            return train, val
+        dist_state.shared_seed()
+        train, _ = dist_state.shard(train, "train")
+        if val is not None:
+            val, _ = dist_state.shard(val, "eval")
+        return train, val
+
     def _class_weight_table(self, class_weight: Any) -> torch.Tensor | None:
         if class_weight is None:
             return None
@@ -592,6 +632,9 @@ class Trainer:
                 )
             for lo, yt, yp in _loss_pairs(self.loss, y, y_pred):
                 losses.check_targets(lo, yt, yp)
+        dist_state = self.__dict__.get("_dist")
+        if dist_state is not None:
+            dist_state.wrap(self, self.optimizer)
         self._make_optimizer()
         self._make_tracking()
         self._place_data([train, *others], data_on_device)
@@ -611,6 +654,10 @@ class Trainer:
         clipping = getattr(spec, "clipping", optimizers.Clipping())
         self._clipping = clipping if clipping else None
         self._trainable_params = [p for p in self.parameters() if p.requires_grad]
+        self._grad_check = None
+        dist_state = self.__dict__.get("_dist")
+        if dist_state is not None and type(self).train_step is not Trainer.train_step:
+            self._grad_check = dist_state.gradient_check(self._trainable_params)
         if self.lr_scheduler is None and self._lr_scheduler_spec is not None:
             sched = self._lr_scheduler_spec
             self.lr_scheduler = sched if hasattr(sched, "step") else sched(self.optimizer)
@@ -626,6 +673,8 @@ class Trainer:
         tracked = ([self._loss_tracker] if self.loss is not None else []) + self._metric_objs
         for m in tracked:
             m.to(self.device)
+        if self.__dict__.get("_dist") is not None:
+            self._dist.local_metrics(tracked)
         self._logs = BatchLogs(tracked)
         self._tracked = tracked
 
@@ -664,6 +713,8 @@ class Trainer:
             self._end_epoch_schedules(logs)
             if cbs.on_epoch_end:
                 cbs.on_epoch_end(epoch, logs)
+            if self.__dict__.get("_dist") is not None:
+                self.stop_training = self._dist.any(self.stop_training)
             if self.stop_training:
                 break
             if getattr(train, "exhausted", False):
@@ -676,20 +727,24 @@ class Trainer:
         for m in self._tracked:
             m.reset_state()
         begin, end = cbs.on_train_batch_begin, cbs.on_train_batch_end
+        dist_state = self.__dict__.get("_dist")
+        if dist_state is not None:
+            end = dist_state.stop_agreement(cbs, end, self)
         step_fn = self.train_step
         logs: Mapping[str, Any] = self._logs
         it, start = self._epoch_batches(source, steps, resume)
         step = start - 1
-        for step, batch in enumerate(it, start):
-            if begin:
-                begin(step, None)
-            logs = step_fn(batch)
-            if end:
-                end(step, logs)
-            if self.stop_training:
-                break
+        with _training_forward(dist_state, self):
+            for step, batch in enumerate(it, start):
+                if begin:
+                    begin(step, None)
+                logs = step_fn(batch)
+                if end:
+                    end(step, logs)
+                if self.stop_training:
+                    break
         self._train_counter = getattr(self, "_train_counter", 0) + step + 1 - start
-        logs = self._logs.snapshot() if logs is self._logs else _floats(logs)
+        logs = self._final_logs(logs)
         if self.optimizer is not None:
             logs["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
         return logs
@@ -700,6 +755,8 @@ class Trainer:
         ``self.epoch_rng_state`` is the torch RNG state before the epoch drew its order, kept
         so a checkpoint can resume mid-epoch exactly (see ``BackupAndRestore``).
         """
+        if self.__dict__.get("_dist") is not None:
+            self._dist.set_epoch(source, self._epoch)
         if resume is not None and resume.get("epoch_rng_state") is not None:
             torch.set_rng_state(resume["epoch_rng_state"])
         self.epoch_rng_state = torch.get_rng_state()
@@ -749,6 +806,9 @@ class Trainer:
         if cbs.on_test_begin:
             cbs.on_test_begin(None)
         logs: Mapping[str, Any] = self._logs
+        dist_state = self.__dict__.get("_dist")
+        most = None if dist_state is None else dist_state.eval_steps(source, steps)
+        step, batch = -1, None
         with torch.no_grad():
             for step, batch in enumerate(self._batches(source, steps)):
                 if begin:
@@ -756,10 +816,22 @@ class Trainer:
                 logs = self.test_step(batch)
                 if end:
                     end(step, logs)
-        out = self._logs.snapshot() if logs is self._logs else _floats(logs)
+            for _ in range(0 if most is None or batch is None else most - step - 1):
+                self.forward_batch(batch[0])  # FSDP: as many (collective) forwards as any rank
+        out = self._final_logs(logs)
         if cbs.on_test_end:
             cbs.on_test_end(out)
         return out
+
+    def _final_logs(self, logs: Mapping[str, Any]) -> dict[str, float]:
+        """The loop's logs as floats; across ranks, metric states are summed first."""
+        dist_state = self.__dict__.get("_dist")
+        if logs is self._logs:
+            if dist_state is not None:
+                dist_state.reduce_metrics(self._tracked)
+            return self._logs.snapshot()
+        out = _floats(logs)
+        return out if dist_state is None else dist_state.mean_logs(out)
 
     def evaluate(
         self,
@@ -785,8 +857,10 @@ class Trainer:
         self._check_ready("evaluate")
         _positive_int(batch_size, "batch_size", allow_none=True)
         source = data_lib.adapt(x, y, sample_weight, batch_size=batch_size or 32, steps=steps)
+        if self.__dict__.get("_dist") is not None:
+            source, _ = self._dist.shard(source, "eval")
         self._class_weight = None
-        if getattr(self, "_logs", None) is None or not self._built_optimizer_ready():
+        if getattr(self, "_tracked", None) is None:
             self._prepare_eval(source)
         verbose = resolve_verbose(verbose)
         cbs = self._callback_list(
@@ -800,14 +874,13 @@ class Trainer:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _built_optimizer_ready(self) -> bool:
-        return getattr(self, "_tracked", None) is not None
-
     def _prepare_eval(self, source: Any) -> None:
         x, _, _ = devices.move(data_lib.peek(source), self.device)
         with torch.no_grad():
             self.eval()
             self.forward_batch(x)
+        if self.__dict__.get("_dist") is not None and self._dist.ddp is None:
+            self._dist.broadcast_module(self)  # evaluate before fit: rank 0's weights
         self._make_tracking()
 
     def predict(
@@ -825,6 +898,9 @@ class Trainer:
         """
         _positive_int(batch_size, "batch_size", allow_none=True)
         source = data_lib.adapt(x, batch_size=batch_size or 32, steps=steps)
+        dist_state, n = self.__dict__.get("_dist"), None
+        if dist_state is not None:
+            source, n = dist_state.shard(source, "predict")
         if getattr(self, "device", None) is None:
             self.device = next((p.device for p in self.parameters()), torch.device("cpu"))
         self._precision = getattr(self, "_precision", None)
@@ -836,8 +912,10 @@ class Trainer:
             verbose,
             {"steps": _steps(source, steps), "verbose": verbose, "mode": "predict"},
         )
-        outputs = self._predict_loop(source, cbs, steps)
-        return _to_numpy(_concat(outputs))
+        outputs = _concat(self._predict_loop(source, cbs, steps))
+        if n is not None:
+            outputs = dist_state.gather(outputs, n)
+        return _to_numpy(outputs)
 
     def _predict_loop(self, source, cbs, steps) -> list[Any]:
         self.eval()
@@ -883,9 +961,10 @@ class Trainer:
         self.train()
         for m in self._tracked:
             m.reset_state()
-        for batch in self._batches(source, 1):
-            self.train_step(batch)
-        return _result(self._logs.snapshot(), return_dict)
+        with _training_forward(self.__dict__.get("_dist"), self):
+            for batch in self._batches(source, 1):
+                self.train_step(batch)
+        return _result(self._final_logs(self._logs), return_dict)
 
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
@@ -928,6 +1007,13 @@ class _JitFallback:
             )
             self.compiled = None
             return self.eager(*args)
+
+
+def _training_forward(dist_state: Any, model: Any) -> Any:
+    """Route forward_batch through the DDP wrapper (nothing to do in one process)."""
+    if dist_state is None:
+        return contextlib.nullcontext()
+    return dist_state.training_forward(model)
 
 
 def _pick(loss: Any, key: Any) -> Any:

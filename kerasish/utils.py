@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import random
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["set_random_seed", "freeze", "unfreeze"]
+__all__ = ["set_random_seed", "freeze", "unfreeze", "image_dataset_from_directory"]
+
+
+def image_dataset_from_directory(*args: Any, **kwargs: Any) -> Any:
+    """Keras's ``image_dataset_from_directory``; see ``kerasish.image``."""
+    from kerasish.image import image_dataset_from_directory as build
+
+    return build(*args, **kwargs)
 
 
 def set_random_seed(seed: int) -> None:

@@ -236,3 +236,14 @@ def test_torchvision_datasets_fail_clearly_offline(tmp_path, monkeypatch):
         monkeypatch.setenv(var, "http://127.0.0.1:9")  # nothing listens: fails at once
     with pytest.raises(RuntimeError, match="MNIST.*cache.*network"):
         K.datasets.mnist.load_data()
+
+
+def test_recompile_with_new_metrics_is_used_by_evaluate(blobs):
+    x, y = blobs
+    model = K.Sequential([nn.Linear(8, 3)])
+    model.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"])
+    model.fit(x, y, verbose=0)
+    model.compile(optimizer="adam", loss="cross_entropy", metrics=["top_k_categorical_accuracy"])
+    logs = model.evaluate(x, np.eye(3, dtype=np.float32)[y], verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "top_k_categorical_accuracy"}
+    assert logs["top_k_categorical_accuracy"] == 1.0  # k=5 >= 3 classes

@@ -34,12 +34,22 @@ class Callback:
 
     Hooks nobody overrides are never dispatched, so an empty callback costs nothing per batch.
 
+    In distributed training every rank runs the callbacks with the same (all-reduced) epoch
+    logs, so callbacks that decide (``EarlyStopping``) decide alike on all ranks. Callbacks
+    that print or write files set the class attribute ``rank_zero_only = True``: they run on
+    rank 0 only. They must not set ``stop_training``.
+
+    Attributes:
+        rank_zero_only: run this callback on rank 0 only (default False: on every rank).
+
     Example:
         >>> class Stopper(Callback):
         ...     def on_epoch_end(self, epoch, logs=None):
         ...         if logs["loss"] < 0.1:
         ...             self.model.stop_training = True
     """
+
+    rank_zero_only: bool = False
 
     def __init__(self) -> None:
         self.model: Any = None

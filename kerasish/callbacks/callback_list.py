@@ -21,16 +21,26 @@ class CallbackList:
 
     For each hook the list of callbacks that override it is made once, so a batch hook that
     no callback overrides costs one attribute test per batch (``callbacks.on_train_batch_end`` is
-    None then).
+    None then). On ranks other than 0 of a distributed job, callbacks whose ``rank_zero_only``
+    is True are not called at all.
 
     Args:
         callbacks: the callbacks, in call order.
         model: the model they observe.
         params: ``epochs``, ``steps``, ``verbose``.
+        rank: this process's rank (None: ``kerasish.distribute.get_rank()``, 0 in one process).
+
+    Example:
+        >>> cbs = CallbackList([History(), ProgbarLogger()], model=model, params={"epochs": 1})
+        >>> cbs.on_epoch_end(0, {"loss": 0.5})
     """
 
     def __init__(
-        self, callbacks: Iterable[Any], model: Any = None, params: dict[str, Any] | None = None
+        self,
+        callbacks: Iterable[Any],
+        model: Any = None,
+        params: dict[str, Any] | None = None,
+        rank: int | None = None,
     ):
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
@@ -38,8 +48,15 @@ class CallbackList:
                 cb.set_model(model)
             if params is not None and hasattr(cb, "set_params"):
                 cb.set_params(params)
+        if rank is None:
+            from kerasish.distribute import get_rank
+
+            rank = get_rank()
+        active = [
+            cb for cb in self.callbacks if rank == 0 or not getattr(cb, "rank_zero_only", False)
+        ]
         for hook in HOOKS:
-            users = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
+            users = [getattr(cb, hook) for cb in active if _overrides(cb, hook)]
             setattr(self, hook, _dispatcher(users))
 
     def __iter__(self):

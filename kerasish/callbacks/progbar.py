@@ -49,7 +49,12 @@ class ProgbarLogger(Callback):
     Args:
         verbose: 1 for a bar per epoch, 2 for a line per epoch.
         interval: the least seconds between two refreshes of the bar's numbers.
+
+    In distributed training only rank 0 shows progress; mid-epoch numbers are rank 0's own,
+    epoch-end numbers are global.
     """
+
+    rank_zero_only = True
 
     def __init__(self, verbose: int = 1, interval: float = 0.1):
         super().__init__()

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from kerasish.models.inspect import is_built
+from kerasish.saving import SavingMixin
 from kerasish.trainer import Trainer
 
 __all__ = ["Model", "Wrapped"]
@@ -20,7 +21,7 @@ __all__ = ["Model", "Wrapped"]
 _BATCHNORM = (nn.modules.batchnorm._BatchNorm,)
 
 
-class Model(Trainer, nn.Module):
+class Model(SavingMixin, Trainer, nn.Module):
     """Base class of kerasish models; subclass it like ``nn.Module``.
 
     Example:
@@ -149,6 +150,19 @@ class Model(Trainer, nn.Module):
         if print_fn is not None:
             print_fn(text)
         return text
+
+    def fine_tune(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
+        """Train the head with ``base`` frozen, then unfreeze it at lower learning rates.
+
+        See ``kerasish.finetune.fine_tune`` for the arguments (``base``, ``epochs``,
+        ``freeze_epochs``, ``learning_rate``, ``fine_tune_learning_rate``, ``lr_decay``).
+
+        Example:
+            >>> model.fine_tune(train, base=base, epochs=3, freeze_epochs=1)
+        """
+        from kerasish.finetune import fine_tune
+
+        return fine_tune(self, x, y, **kwargs)
 
     def count_params(self) -> int:
         """The number of parameters."""

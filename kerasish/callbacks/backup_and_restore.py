@@ -1,0 +1,295 @@
+"""BackupAndRestore: back up the whole training state; a re-run after a crash resumes exactly.
+
+The backup (``backup_dir/checkpoint.pt``, written atomically) holds the model, optimizer, LR
+scheduler and grad scaler states, the epoch and the step within it, the random number generator
+states (Python, NumPy, torch CPU and CUDA) with the torch state from before the epoch drew its
+shuffle order, the History so far, and mid-epoch the running loss/metric values. At the next
+``fit`` the callback loads it and hands the trainer ``model._resume``; the trainer replays the
+epoch's shuffle order, skips the batches already done and continues, so the resumed run computes
+what the uninterrupted one would have (bit for bit on CPU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from typing import Any
+
+import numpy as np
+import torch
+
+from kerasish import metrics as metrics_lib
+from kerasish.callbacks.callback import Callback
+from kerasish.saving import atomic_write, is_chief, safe_torch_load
+
+__all__ = ["BackupAndRestore"]
+
+_FILE = "checkpoint.pt"
+_FORMAT = "kerasish.backup"
+_SIMPLE = (torch.Tensor, bool, int, float, type(None))
+
+
+class BackupAndRestore(Callback):
+    """Back up the full training state, and resume from it when the same ``fit`` runs again.
+
+    Put it in the callbacks of a script you may have to re-run after a crash (pre-emption,
+    out-of-memory, a killed job): the re-run restores the weights, optimizer, LR scheduler,
+    grad scaler, RNG states, the sampler's shuffle order and position and the History, then
+    continues at the epoch and batch where the backup was made. When ``fit`` finishes, the
+    backup is deleted (unless ``delete_checkpoint=False``). Generators (one-shot iterators)
+    cannot be replayed: resume those at an epoch boundary with ``save_freq="epoch"``.
+
+    Args:
+        backup_dir: the directory for the backup (created when needed); use one per run.
+        save_freq: "epoch" (back up at each epoch end) or an integer: back up every that many
+            batches, counted across epochs.
+        delete_checkpoint: delete the backup when training ends normally.
+
+    Raises:
+        ValueError / TypeError: for bad arguments; ValueError at ``fit`` when the backup does
+            not match the model.
+
+    Example:
+        >>> backup = BackupAndRestore("/tmp/run1_backup", save_freq=500)
+        >>> model.fit(x, y, epochs=20, callbacks=[backup])  # re-run the script after a crash
+    """
+
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike,
+        save_freq: str | int = "epoch",
+        delete_checkpoint: bool = True,
+    ):
+        super().__init__()
+        if not isinstance(backup_dir, str | os.PathLike) or not os.fspath(backup_dir):
+            raise TypeError(
+                f"Expected backup_dir to be a non-empty path. Received: backup_dir={backup_dir!r}"
+            )
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ValueError(
+                "Expected save_freq to be 'epoch' or a positive integer (batches). "
+                f"Received: save_freq={save_freq!r}"
+            )
+        if not isinstance(delete_checkpoint, bool):
+            raise TypeError(
+                "Expected delete_checkpoint to be True or False. "
+                f"Received: delete_checkpoint={delete_checkpoint!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = delete_checkpoint
+        self._path = os.path.join(self.backup_dir, _FILE)
+        self._epoch = 0
+        self._batches = 0
+
+    # ------------------------------------------------------------------ hooks
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._epoch, self._batches = 0, 0
+        if os.path.exists(self._path):
+            remedy = "kerasish backups never need that: delete it or choose another backup_dir."
+            self._restore(safe_torch_load(self._path, what=repr(self._path), remedy=remedy))
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
+        self._batches += 1
+        if self._batches % self.save_freq == 0:
+            self._backup(self._epoch, batch + 1, mid_epoch=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._backup(epoch + 1, 0, mid_epoch=False)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_checkpoint and is_chief():
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self._path)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.backup_dir)  # only when empty
+
+    # ------------------------------------------------------------------ backup
+    def _backup(self, epoch: int, step: int, mid_epoch: bool) -> None:
+        if not is_chief():
+            return
+        state = {"format": _FORMAT, "version": 1, "epoch": epoch, "step": step}
+        state.update(_model_state(self.model))
+        state.update(_rng_state())
+        state["epoch_rng_state"] = self.model.epoch_rng_state.clone() if mid_epoch else None
+        state["history"] = _history_state(self.model)
+        state["metrics"] = [_metric_state(m) for m in self.model._tracked] if mid_epoch else None
+        state["batches_seen"] = self._batches
+        with atomic_write(self._path) as f:
+            torch.save(state, f)
+
+    # ------------------------------------------------------------------ restore
+    def _restore(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValueError(
+                f"Expected a kerasish backup in {self._path!r}. Received: a file of another "
+                "format; delete it or choose another backup_dir"
+            )
+        _load_model_state(self.model, state, self._path)
+        _set_rng_state(state)
+        _load_history(self.model, state["history"])
+        if state["metrics"] is not None:
+            _restore_metrics_after_reset(self.model._tracked, state["metrics"])
+        self._batches = state["batches_seen"]
+        self._epoch = state["epoch"]
+        mid_epoch = state["epoch_rng_state"] is not None
+        self.model._resume = {
+            "epoch": state["epoch"],
+            "step": state["step"],
+            # At an epoch boundary the torch RNG is set before the epoch draws its order.
+            "epoch_rng_state": state["epoch_rng_state"] if mid_epoch else state["rng_state"],
+            "rng_state": state["rng_state"] if mid_epoch else None,
+        }
+
+
+# ---------------------------------------------------------------------- model state
+
+
+def _model_state(model: Any) -> dict[str, Any]:
+    model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    sched, scaler = getattr(model, "lr_scheduler", None), getattr(model, "_scaler", None)
+    accum = getattr(model, "_accum_steps", 1)
+    micro = getattr(model, "_micro_step", 0)
+    grads = None
+    if accum > 1 and micro % accum:  # a backup in the middle of gradient accumulation
+        grads = {
+            n: p.grad.detach().cpu() for n, p in model.named_parameters() if p.grad is not None
+        }
+    return {
+        "model": model_state,
+        "optimizer": None if model.optimizer is None else _cpu(model.optimizer.state_dict()),
+        "lr_scheduler": None if sched is None else _cpu(sched.state_dict()),
+        "scaler": None if scaler is None else scaler.state_dict(),
+        "train_counter": getattr(model, "_train_counter", 0),
+        "micro_step": micro,
+        "grads": grads,
+    }
+
+
+def _cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_cpu(v) for v in obj)
+    return obj
+
+
+def _load_model_state(model: Any, state: dict[str, Any], path: str) -> None:
+    try:
+        model.load_state_dict(state["model"])
+        if state["optimizer"] is not None:
+            model.optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise ValueError(
+            f"Expected the backup in {path!r} to come from this model and optimizer. "
+            f"Received: {e}. Delete it, or use another backup_dir."
+        ) from e
+    if state["lr_scheduler"] is not None and model.lr_scheduler is not None:
+        model.lr_scheduler.load_state_dict(state["lr_scheduler"])
+    if state["scaler"] is not None and getattr(model, "_scaler", None) is not None:
+        model._scaler.load_state_dict(state["scaler"])
+    model._train_counter = state["train_counter"]
+    model._micro_step = state["micro_step"]
+    if state["grads"] is not None:
+        params = dict(model.named_parameters())
+        for name, grad in state["grads"].items():
+            params[name].grad = grad.to(params[name].device)
+
+
+# ---------------------------------------------------------------------- RNG and history
+
+
+def _rng_state() -> dict[str, Any]:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []
+    return {
+        "rng_state": torch.get_rng_state(),
+        "cuda_rng_states": cuda,
+        "python_rng": random.getstate(),
+        "numpy_rng": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached),
+    }
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["rng_state"])
+    cuda = state["cuda_rng_states"]
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+    random.setstate(state["python_rng"])
+    name, keys, pos, has_gauss, cached = state["numpy_rng"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+
+
+def _history_state(model: Any) -> dict[str, Any]:
+    history = model.history
+    return {
+        "history": {k: list(v) for k, v in history.history.items()},
+        "epoch": list(history.epoch),
+    }
+
+
+def _load_history(model: Any, saved: dict[str, Any]) -> None:
+    model.history.history = {k: list(v) for k, v in saved["history"].items()}
+    model.history.epoch = list(saved["epoch"])
+
+
+# ---------------------------------------------------------------------- metric state
+
+
+def _metric_state(metric: Any) -> dict[str, Any]:
+    """A metric's running state: its tensors and numbers, nested metrics included."""
+    out: dict[str, Any] = {}
+    for key, value in vars(metric).items():
+        if isinstance(value, metrics_lib.Metric):
+            out[key] = {"__metric__": type(value).__name__, "state": _metric_state(value)}
+        elif isinstance(value, _SIMPLE) and key != "_device":
+            out[key] = value.detach().cpu().clone() if isinstance(value, torch.Tensor) else value
+    return out
+
+
+def _load_metric_state(metric: Any, saved: dict[str, Any]) -> None:
+    for key, value in saved.items():
+        if isinstance(value, dict) and "__metric__" in value:
+            _load_nested(metric, key, value)
+        elif isinstance(value, torch.Tensor):
+            setattr(metric, key, value.to(metric._device))
+        else:
+            setattr(metric, key, value)
+
+
+def _load_nested(metric: Any, key: str, saved: dict[str, Any]) -> None:
+    inner = getattr(metric, key, None)
+    if inner is None:  # e.g. AutoAccuracy resolves its kind at the first update
+        inner = getattr(metrics_lib, saved["__metric__"])(name=metric.name)
+        inner._loss = metric._loss
+        inner.to(metric._device)
+        setattr(metric, key, inner)
+    _load_metric_state(inner, saved["state"])
+
+
+def _restore_metrics_after_reset(tracked: list[Any], saved: list[dict[str, Any]]) -> None:
+    """Put the backed-up running values back right after the trainer's epoch-start reset.
+
+    The trainer resets the metrics when the resumed epoch begins (after every callback hook
+    that could restore them), so each metric's next ``reset_state`` is made to reset and then
+    load the saved state, once.
+    """
+    for metric, state in zip(tracked, saved):
+
+        def reset_then_load(metric: Any = metric, state: dict[str, Any] = state) -> None:
+            del metric.reset_state  # back to the class's method
+            metric.reset_state()
+            _load_metric_state(metric, state)
+
+        metric.reset_state = reset_then_load

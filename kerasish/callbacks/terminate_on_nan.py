@@ -1,0 +1,48 @@
+"""TerminateOnNaN: stop training at the first batch whose loss is NaN or infinite."""
+
+from __future__ import annotations
+
+import math
+
+from kerasish.callbacks.callback import Callback
+
+__all__ = ["TerminateOnNaN"]
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as the loss becomes NaN or infinite.
+
+    After each training batch it reads ``logs["loss"]`` (the running mean of the epoch, which
+    turns NaN at the first NaN batch and stays so). Reading it waits for the device, so this
+    callback costs one host sync per batch: it is opt-in, as in Keras. Training stops after
+    the offending batch; the epoch still ends (``on_epoch_end`` runs with the NaN logs).
+
+    Attributes:
+        stopped_batch: the index (in its epoch) of the batch that stopped training, or None.
+        stopped_epoch: the epoch it belongs to, or None.
+
+    Example:
+        >>> model.fit(x, y, epochs=10, callbacks=[TerminateOnNaN()])
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_batch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._epoch = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.stopped_batch = self.stopped_epoch = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        loss = float(loss)
+        if math.isnan(loss) or math.isinf(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training", flush=True)
+            self.stopped_batch, self.stopped_epoch = batch, self._epoch
+            self.model.stop_training = True

@@ -1,0 +1,369 @@
+"""Image folders as batches: ``image_dataset_from_directory``, Keras's arguments over a DataLoader.
+
+Images come out channels-first as float32 in [0, 1] (torchvision's ``ToTensor`` range, which
+``Application.preprocess`` and torchvision's weight transforms expect; Keras gives [0, 255], so
+multiply by 255 where a model wants that). Labels follow ``label_mode``: int64 class indices,
+float32 one-hot rows, or float32 (N, 1) for binary.
+
+Example:
+    >>> train, val = image_dataset_from_directory(
+    ...     "flowers", image_size=(64, 64), validation_split=0.2, subset="both", seed=1337)
+    >>> train.class_names
+    ['daisy', 'roses', 'tulips']
+    >>> model.fit(train, validation_data=val, epochs=3)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["ImageDirectoryLoader", "image_dataset_from_directory", "load_image"]
+
+FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3")
+_LABEL_MODES = ("int", "categorical", "binary", None)
+_SUBSETS = (None, "training", "validation", "both")
+
+
+class ImageDirectoryLoader(DataLoader):
+    """A ``DataLoader`` of ``(images, labels)`` batches (images alone with no labels) that
+    also carries ``class_names`` and ``file_paths``, as Keras's dataset does.
+
+    Example:
+        >>> loader = image_dataset_from_directory("flowers", image_size=(64, 64))
+        >>> images, labels = next(iter(loader))
+    """
+
+    class_names: list[str] | None
+    file_paths: list[str]
+
+
+class _ImageFiles(Dataset):
+    """Image files decoded, resized and scaled to [0, 1] on access."""
+
+    def __init__(
+        self,
+        paths: list[str],
+        labels: torch.Tensor | None,
+        mode: str,
+        size: tuple[int, int],
+        interpolation: str,
+        crop: bool,
+    ):
+        self.paths, self.labels = paths, labels
+        self.mode, self.size, self.interpolation, self.crop = mode, size, interpolation, crop
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> Any:
+        image = load_image(
+            self.paths[i],
+            color_mode=self.mode,
+            image_size=self.size,
+            interpolation=self.interpolation,
+            crop_to_aspect_ratio=self.crop,
+        )
+        return image if self.labels is None else (image, self.labels[i])
+
+
+def load_image(
+    path: str | os.PathLike,
+    *,
+    color_mode: str = "rgb",
+    image_size: tuple[int, int] | None = None,
+    interpolation: str = "bilinear",
+    crop_to_aspect_ratio: bool = False,
+) -> torch.Tensor:
+    """Read one image file as a float32 tensor (C, H, W) in [0, 1].
+
+    Args:
+        path: the file.
+        color_mode: "grayscale", "rgb" or "rgba" (1, 3 or 4 channels).
+        image_size: (height, width) to resize to; None keeps the file's size.
+        interpolation: "bilinear", "nearest", "bicubic", "area" or "lanczos3".
+        crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing.
+
+    Example:
+        >>> load_image("cat.png", image_size=(64, 64)).shape
+        torch.Size([3, 64, 64])
+    """
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert(_MODES[color_mode])
+        if image_size is not None:
+            if crop_to_aspect_ratio:
+                img = img.crop(_center_box(img.size, image_size))
+            img = img.resize((image_size[1], image_size[0]), _resample(interpolation))
+        array = np.asarray(img, dtype=np.float32) / 255.0
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+def _center_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
+    w, h = size
+    ratio = target[1] / target[0]
+    cw, ch = (w, round(w / ratio)) if w / h < ratio else (round(h * ratio), h)
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return left, top, left + cw, top + ch
+
+
+def _resample(interpolation: str) -> Any:
+    from PIL import Image
+
+    return {
+        "bilinear": Image.Resampling.BILINEAR,
+        "nearest": Image.Resampling.NEAREST,
+        "bicubic": Image.Resampling.BICUBIC,
+        "area": Image.Resampling.BOX,
+        "lanczos3": Image.Resampling.LANCZOS,
+    }[interpolation]
+
+
+def image_dataset_from_directory(
+    directory: str | os.PathLike,
+    *,
+    labels: str | Sequence[int] | None = "inferred",
+    label_mode: str | None = "int",
+    class_names: Sequence[str] | None = None,
+    color_mode: str = "rgb",
+    batch_size: int | None = 32,
+    image_size: tuple[int, int] = (256, 256),
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float | None = None,
+    subset: str | None = None,
+    interpolation: str = "bilinear",
+    follow_links: bool = False,
+    crop_to_aspect_ratio: bool = False,
+    num_workers: int = 0,
+    verbose: bool = True,
+) -> ImageDirectoryLoader | tuple[ImageDirectoryLoader, ImageDirectoryLoader]:
+    """Batches of images from a directory with one sub-directory per class, as in Keras.
+
+    Files (.bmp, .gif, .jpeg, .jpg, .png) are found recursively and sorted; with ``shuffle``
+    their order is shuffled once with ``seed`` before the validation split (the last
+    ``validation_split`` fraction), and each epoch reshuffles the batches.
+
+    Args:
+        directory: the root folder.
+        labels: "inferred" (from the sub-directory names), a list of integer labels for the
+            files in sorted path order, or None (images only).
+        label_mode: "int", "categorical" (one-hot), "binary" (two classes) or None.
+        class_names: with labels="inferred", the sub-directory names in the order of their
+            class indices (default: sorted).
+        color_mode: "grayscale", "rgb" or "rgba".
+        batch_size: images per batch; None yields single images.
+        image_size: (height, width) every image is resized to.
+        shuffle: shuffle the files (and each epoch's batches).
+        seed: the shuffling seed; required with validation_split and shuffle, so both
+            subsets see the same split.
+        validation_split: the fraction of files for validation, with ``subset``.
+        subset: "training", "validation" or "both" (returns both loaders).
+        interpolation: "bilinear", "nearest", "bicubic", "area" or "lanczos3".
+        follow_links: follow symbolic links to sub-directories.
+        crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing.
+        num_workers: DataLoader worker processes that decode images.
+        verbose: print how many files and classes were found.
+
+    Returns:
+        An :class:`ImageDirectoryLoader` (a DataLoader with ``class_names`` and
+        ``file_paths``), or ``(train, validation)`` for subset="both". Images are float32
+        (N, C, H, W) in [0, 1].
+
+    Raises:
+        ValueError: for inconsistent arguments or a folder without images.
+
+    Example:
+        >>> train, val = image_dataset_from_directory(
+        ...     "flowers", image_size=(64, 64), validation_split=0.2, subset="both", seed=1)
+        >>> model.fit(train, validation_data=val, epochs=3)
+    """
+    root = Path(directory)
+    _check_arguments(locals())
+    if labels is None:
+        label_mode = None
+    paths, targets, names, num_classes = _index(root, labels, class_names, follow_links)
+    if label_mode == "binary" and num_classes != 2:
+        raise ValueError(
+            f'Expected 2 classes with label_mode="binary". Received: {num_classes} classes'
+        )
+    if shuffle:
+        order = np.random.RandomState(seed).permutation(len(paths))
+        paths, targets = [paths[i] for i in order], targets[order]
+    if verbose:
+        found = f" belonging to {num_classes} classes" if labels is not None else ""
+        print(f"Found {len(paths)} files{found}.")
+    y = _encode(targets, label_mode, num_classes)
+    options = dict(
+        color_mode=color_mode,
+        batch_size=batch_size,
+        image_size=tuple(image_size),
+        shuffle=shuffle,
+        seed=seed,
+        interpolation=interpolation,
+        crop=crop_to_aspect_ratio,
+        num_workers=num_workers,
+        class_names=names,
+    )
+    if not validation_split:
+        return _loader(paths, y, **options)
+    return _split(paths, y, validation_split, subset, verbose, options)
+
+
+def _split(
+    paths: list[str],
+    y: torch.Tensor | None,
+    validation_split: float,
+    subset: str,
+    verbose: bool,
+    options: dict[str, Any],
+) -> ImageDirectoryLoader | tuple[ImageDirectoryLoader, ImageDirectoryLoader]:
+    """The training (first) and validation (last ``validation_split``) loaders."""
+    cut = len(paths) - int(validation_split * len(paths))
+    train = _loader(paths[:cut], None if y is None else y[:cut], **options)
+    val = _loader(paths[cut:], None if y is None else y[cut:], **options)
+    if verbose and subset in ("training", "both"):
+        print(f"Using {cut} files for training.")
+    if verbose and subset in ("validation", "both"):
+        print(f"Using {len(paths) - cut} files for validation.")
+    return {"training": train, "validation": val, "both": (train, val)}[subset]
+
+
+def _check_arguments(a: dict[str, Any]) -> None:
+    """Validate the arguments of ``image_dataset_from_directory`` (given as its locals)."""
+
+    def expect(ok: bool, what: str, name: str) -> None:
+        if not ok:
+            raise ValueError(f"Expected {name} to be {what}. Received: {name}={a[name]!r}")
+
+    labels, bs, size, split = a["labels"], a["batch_size"], a["image_size"], a["validation_split"]
+    expect(a["root"].is_dir(), "an existing directory", "directory")
+    explicit = isinstance(labels, list | tuple | np.ndarray)
+    expect(
+        explicit or labels in ("inferred", None), '"inferred", None or a list of labels', "labels"
+    )
+    expect(a["label_mode"] in _LABEL_MODES, f"one of {_LABEL_MODES}", "label_mode")
+    expect(
+        a["class_names"] is None or isinstance(labels, str),
+        'None unless labels="inferred"',
+        "class_names",
+    )
+    expect(a["color_mode"] in _MODES, '"grayscale", "rgb" or "rgba"', "color_mode")
+    expect(bs is None or (_is_int(bs) and bs > 0), "a positive integer or None", "batch_size")
+    expect(
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(_is_int(s) and s > 0 for s in size),
+        "a (height, width) tuple of positive integers",
+        "image_size",
+    )
+    expect(a["interpolation"] in _INTERPOLATIONS, f"one of {_INTERPOLATIONS}", "interpolation")
+    expect(
+        split is None or (isinstance(split, int | float) and 0 <= split < 1),
+        "None or a float in [0, 1)",
+        "validation_split",
+    )
+    expect(a["subset"] in _SUBSETS, f"one of {_SUBSETS}", "subset")
+    if bool(split) != (a["subset"] is not None):
+        raise ValueError(
+            "Expected validation_split and subset to be set together. Received: "
+            f"validation_split={split!r}, subset={a['subset']!r}"
+        )
+    if split and a["shuffle"] and a["seed"] is None:
+        raise ValueError(
+            "Expected a seed with validation_split and shuffle=True, so the training and "
+            "validation subsets do not overlap. Received: seed=None"
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _index(
+    root: Path, labels: Any, class_names: Sequence[str] | None, follow_links: bool
+) -> tuple[list[str], np.ndarray, list[str] | None, int]:
+    """The image files, their integer labels, the class names and the number of classes."""
+    if isinstance(labels, str):  # "inferred"
+        subdirs = sorted(p.name for p in root.iterdir() if p.is_dir())
+        names = list(class_names) if class_names is not None else subdirs
+        if sorted(names) != subdirs:
+            raise ValueError(
+                f"Expected class_names to match the sub-directories of {root} ({subdirs}). "
+                f"Received: class_names={names!r}"
+            )
+        per_class = [_files(root / name, follow_links) for name in names]
+        paths = [p for files in per_class for p in files]
+        targets = np.array([i for i, files in enumerate(per_class) for _ in files], np.int64)
+    else:
+        paths, names = _files(root, follow_links), None
+        targets = np.zeros(len(paths), np.int64) if labels is None else np.asarray(labels)
+        if len(targets) != len(paths):
+            raise ValueError(
+                f"Expected as many labels as image files in {root} ({len(paths)}). "
+                f"Received: {len(targets)} labels"
+            )
+    if not paths:
+        raise ValueError(f"Expected image files ({', '.join(FORMATS)}) in {root}. Received: none")
+    num_classes = len(names) if names is not None else int(targets.max()) + 1
+    return paths, targets.astype(np.int64), names, num_classes
+
+
+def _files(folder: Path, follow_links: bool) -> list[str]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=follow_links):
+        dirnames.sort()
+        found += [
+            os.path.join(dirpath, f) for f in sorted(filenames) if f.lower().endswith(FORMATS)
+        ]
+    return found
+
+
+def _encode(targets: np.ndarray, label_mode: str | None, classes: int) -> torch.Tensor | None:
+    if label_mode is None:
+        return None
+    y = torch.from_numpy(targets)
+    if label_mode == "categorical":
+        return torch.nn.functional.one_hot(y, classes).float()
+    if label_mode == "binary":
+        return y.float().unsqueeze(1)
+    return y
+
+
+def _loader(
+    paths: list[str],
+    y: torch.Tensor | None,
+    *,
+    color_mode: str,
+    batch_size: int | None,
+    image_size: tuple[int, int],
+    shuffle: bool,
+    seed: int | None,
+    interpolation: str,
+    crop: bool,
+    num_workers: int,
+    class_names: list[str] | None,
+) -> ImageDirectoryLoader:
+    data = _ImageFiles(paths, y, color_mode, image_size, interpolation, crop)
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    loader = ImageDirectoryLoader(
+        data,
+        batch_size=batch_size,
+        shuffle=shuffle and len(paths) > 0,
+        generator=generator,
+        num_workers=num_workers,
+    )
+    loader.class_names = class_names
+    loader.file_paths = paths
+    return loader

@@ -1,0 +1,462 @@
+"""Distributed training on CPU: Gloo, 2 processes, under real torchrun and under launch().
+
+The distributed runs are checked against one process trained on the global batch: with
+``shuffle=False`` rank r takes samples r, r+2, r+4, ..., so global batch i (2 ranks x 16) is
+exactly the single process's batch i of 32, and DDP's averaged gradient is the batch-32 gradient.
+
+This file is also the worker script: ``torchrun --nproc_per_node=2 tests/test_distributed.py
+SCENARIO OUT_DIR`` runs ``_scenario_<SCENARIO>`` on each rank.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import os
+import pickle
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+import kerasish as K
+from kerasish import distribute
+from kerasish.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerasish.data import ArraySource
+
+ROOT = Path(__file__).resolve().parents[1]
+N_TRAIN, N_VAL, EPOCHS = 192, 49, 3
+
+pytestmark = pytest.mark.skipif(
+    not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
+    reason="needs torch.distributed with Gloo",
+)
+
+
+# ---------------------------------------------------------------------- shared pieces
+def _data():
+    g = np.random.default_rng(0)
+    centers = g.normal(0, 1.5, size=(3, 8))
+    y = g.integers(0, 3, N_TRAIN + N_VAL)
+    x = (centers[y] + g.normal(0, 1.0, size=(len(y), 8))).astype(np.float32)
+    return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
+
+
+def _model(seed: int) -> K.Sequential:
+    torch.manual_seed(seed)
+    return K.Sequential([nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3)])
+
+
+def _compile(model, distribute="auto", optimizer=None):
+    model.compile(
+        optimizer=optimizer or K.optimizers.SGD(learning_rate=0.1),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        distribute=distribute,
+    )
+
+
+def _weights(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+class _RankLog(Callback):
+    """Writes a line per epoch to a file named after the rank; rank 0 only."""
+
+    rank_zero_only = True
+
+    def __init__(self, out: str):
+        super().__init__()
+        self.path = Path(out) / f"log-rank{distribute.get_rank()}.csv"
+
+    def on_epoch_end(self, epoch, logs=None):
+        with open(self.path, "a") as f:
+            f.write(f"{epoch},{logs['loss']}\n")
+
+
+class _StopOnRankOne(Callback):
+    """Asks to stop at batch 1 on rank 1 only: the ranks must agree, not hang."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if distribute.get_rank() == 1 and batch == 1:
+            self.model.stop_training = True
+
+
+class _Bypass(K.Model):
+    """A train_step that calls self(x), not self.forward_batch(x): it bypasses DDP."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = _model(100)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def train_step(self, data):
+        x, y, sw = data
+        y_pred = self(x)
+        loss = self.compute_loss(x, y, y_pred, sw)
+        self.apply_gradients(loss)
+        return self.compute_metrics(x, y, y_pred, sw, loss)
+
+
+class _Recorder(Dataset):
+    """A map-style dataset that records the indices it serves."""
+
+    def __init__(self, x, y):
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
+        self.seen: list[int] = []
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        self.seen.append(int(i))
+        return self.x[i], self.y[i]
+
+
+# ---------------------------------------------------------------------- worker scenarios
+def _scenario_ddp(out: str) -> dict:
+    rank = distribute.get_rank()
+    x, y, xv, yv = _data()
+    model = _model(100 + rank)  # different on each rank: DDP starts all from rank 0's
+    _compile(model)
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        history = model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=EPOCHS,
+            shuffle=False,
+            validation_data=(xv, yv),
+            verbose=2,
+            callbacks=[_RankLog(out), K.callbacks.EarlyStopping(patience=50)],
+        )
+    result = {
+        "rank": rank,
+        "weights": _weights(model),
+        "history": history.history,
+        "stdout": text.getvalue(),
+        "evaluate": model.evaluate(xv, yv, batch_size=16, verbose=0, return_dict=True),
+        "predict": model.predict(xv, batch_size=16, verbose=0),
+        "steps": history.params["steps"],
+    }
+    result.update(_dataset_parts(x, y))
+    return result
+
+
+def _dataset_parts(x, y) -> dict:
+    ds = _Recorder(x, y)
+    model = _model(7)
+    _compile(model)
+    model.fit(ds, batch_size=16, epochs=2, verbose=0)
+    seen, ds.seen = ds.seen, []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loader = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), 16, True)
+        model.fit(loader, epochs=1, verbose=0)
+    stopper = _model(8)
+    _compile(stopper)
+    stop_history = stopper.fit(
+        x, y, batch_size=16, epochs=2, verbose=0, callbacks=[_StopOnRankOne()]
+    )
+    bypass = _Bypass()
+    _compile(bypass)
+    with warnings.catch_warnings(record=True) as bypass_caught:
+        warnings.simplefilter("always")
+        bypass.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=False, verbose=0)
+    return {
+        "dataset_seen": seen,
+        "dataset_weights": _weights(model),
+        "warnings": [str(w.message) for w in caught],
+        "stopped_after": (len(stop_history.history["loss"]), stopper._train_counter),
+        "bypass_weights": list(_weights(bypass).values()),
+        "bypass_warnings": [str(w.message) for w in bypass_caught],
+        "copy_keys": list(copy.deepcopy(bypass).state_dict()),
+        "torchmetrics": _torchmetrics_part(x, y),
+    }
+
+
+def _torchmetrics_part(x, y) -> dict:
+    from torchmetrics.classification import MulticlassAccuracy
+
+    model = _model(9)
+    model.compile(
+        optimizer="sgd",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", MulticlassAccuracy(num_classes=3, average="micro")],
+    )
+    history = model.fit(x[:100], y[:100], batch_size=16, epochs=1, verbose=0)
+    logs = model.evaluate(x[100:149], y[100:149], batch_size=16, verbose=0, return_dict=True)
+    return {"history": history.history, "evaluate": logs}
+
+
+def _scenario_fail(out: str) -> None:
+    class Boom(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1 and distribute.get_rank() == 1:
+                raise RuntimeError("boom on rank 1")
+
+    x, y, _, _ = _data()
+    model = _model(0)
+    _compile(model)
+    model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[Boom()])
+
+
+def _fsdp_worker() -> dict:
+    rank = distribute.get_rank()
+    x, y, xv, yv = _data()
+    model = _model(100 + rank)
+    model.compile(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),  # remapped to the shards
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        distribute="fsdp",
+    )
+    history = model.fit(
+        x, y, batch_size=16, epochs=EPOCHS, shuffle=False, validation_data=(xv, yv), verbose=0
+    )
+    full = distribute.full_state_dict(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    distribute.load_full_state_dict(model, full if rank == 0 else {})
+    reloaded = distribute.full_state_dict(model)
+    return {
+        "rank": rank,
+        "fsdp": distribute._is_fsdp(model),
+        # 49 samples by 24: rank 0 runs 2 batches, rank 1 one (and one extra forward).
+        "evaluate": model.evaluate(xv, yv, batch_size=24, verbose=0, return_dict=True),
+        "history": history.history,
+        "full": full,
+        "reloaded": reloaded,
+        "predict": model.predict(xv, batch_size=16, verbose=0),
+    }
+
+
+def _failing_worker() -> None:
+    distribute.initialize()
+    if distribute.get_rank() == 1:
+        raise ValueError("rank one failed on purpose")
+    distribute.barrier()  # rank 0 waits for a rank that is gone
+
+
+# ---------------------------------------------------------------------- helpers for the tests
+def _torchrun(scenario: str, out: Path, timeout: float = 100) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "KERASISH_DEVICE": "cpu"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        __file__,
+        scenario,
+        str(out),
+    ]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """One process, the global batch (32), the same sample order and initial weights."""
+    x, y, xv, yv = _data()
+    model = _model(100)
+    _compile(model, distribute=None)
+    history = model.fit(
+        x, y, batch_size=32, epochs=EPOCHS, shuffle=False, validation_data=(xv, yv), verbose=0
+    )
+    return {
+        "weights": _weights(model),
+        "history": history.history,
+        "evaluate": model.evaluate(xv, yv, verbose=0, return_dict=True),
+        "predict": model.predict(xv, verbose=0),
+    }
+
+
+def _close_weights(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def _close_history(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), k
+
+
+# ---------------------------------------------------------------------- tests: torchrun
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp")
+    proc = _torchrun("ddp", out)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    results = [pickle.loads((out / f"result-{r}.pkl").read_bytes()) for r in range(2)]
+    return out, results
+
+
+def test_ddp_weights_identical_on_every_rank_and_equal_to_global_batch(ddp_run, reference):
+    _, (r0, r1) = ddp_run
+    for k in r0["weights"]:
+        assert torch.equal(r0["weights"][k], r1["weights"][k]), k
+    assert list(r0["weights"]) == list(reference["weights"])  # keys unprefixed
+    _close_weights(r0["weights"], reference["weights"])
+    assert r0["steps"] == N_TRAIN // 32  # per-rank steps: half the data each
+
+
+def test_ddp_history_holds_global_metrics(ddp_run, reference):
+    _, (r0, r1) = ddp_run
+    assert r0["history"] == r1["history"]
+    _close_history(r0["history"], reference["history"])
+    # The last validation (49 samples, unevenly sharded) equals a one-process evaluate.
+    last = {k[4:]: v[-1] for k, v in r0["history"].items() if k.startswith("val_")}
+    _close_history(last, reference["evaluate"])
+    for r in (r0, r1):
+        _close_history(r["evaluate"], reference["evaluate"])
+
+
+def test_ddp_predict_gathers_in_order_on_every_rank(ddp_run, reference):
+    _, (r0, r1) = ddp_run
+    assert r0["predict"].shape == (N_VAL, 3)
+    np.testing.assert_array_equal(r0["predict"], r1["predict"])
+    np.testing.assert_allclose(r0["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
+
+
+def test_only_rank_zero_prints_and_writes_logs(ddp_run):
+    out, (r0, r1) = ddp_run
+    assert f"Epoch {EPOCHS}/{EPOCHS}" in r0["stdout"]
+    assert r1["stdout"] == ""
+    assert not (out / "log-rank1.csv").exists()
+    assert len((out / "log-rank0.csv").read_text().splitlines()) == EPOCHS
+
+
+def test_dataset_is_sharded_with_a_new_order_each_epoch(ddp_run):
+    _, (r0, r1) = ddp_run
+    for k in r0["dataset_weights"]:
+        assert torch.equal(r0["dataset_weights"][k], r1["dataset_weights"][k])
+    half = N_TRAIN // 2
+    peek = len(r0["dataset_seen"]) - 2 * half  # fit peeks at the first items once
+    s0, s1 = r0["dataset_seen"][peek:], r1["dataset_seen"][peek:]
+    for epoch in range(2):
+        a, b = s0[epoch * half : (epoch + 1) * half], s1[epoch * half : (epoch + 1) * half]
+        assert sorted(a + b) == list(range(N_TRAIN))
+    assert s0[:half] != s0[half:]
+    assert any("rebuilt your DataLoader" in w for w in r0["warnings"])
+
+
+def test_a_train_step_that_bypasses_ddp_still_averages_gradients(ddp_run, reference):
+    _, (r0, r1) = ddp_run
+    for a, b, ref in zip(r0["bypass_weights"], r1["bypass_weights"], reference["weights"].values()):
+        assert torch.equal(a, b)
+        torch.testing.assert_close(a, ref, rtol=1e-5, atol=1e-6)
+    assert sum("bypassing DistributedDataParallel" in w for w in r0["bypass_warnings"]) == 1
+    assert r0["copy_keys"] == [
+        "net.layers.0.weight",
+        "net.layers.0.bias",
+        "net.layers.2.weight",
+        "net.layers.2.bias",
+    ]
+
+
+def test_torchmetrics_metrics_are_synced_across_ranks(ddp_run):
+    _, (r0, r1) = ddp_run
+    for r in (r0, r1):
+        tm = r["torchmetrics"]
+        assert tm["history"]["multiclass_accuracy"] == pytest.approx(tm["history"]["accuracy"])
+        assert tm["evaluate"]["multiclass_accuracy"] == pytest.approx(tm["evaluate"]["accuracy"])
+    assert r0["torchmetrics"] == r1["torchmetrics"]
+
+
+def test_a_stop_on_one_rank_stops_every_rank(ddp_run):
+    _, (r0, r1) = ddp_run
+    assert r0["stopped_after"] == r1["stopped_after"] == (1, 2)
+
+
+def test_a_failing_rank_ends_the_job_promptly(tmp_path):
+    start = time.monotonic()
+    proc = _torchrun("fail", tmp_path, timeout=90)
+    took = time.monotonic() - start
+    assert proc.returncode != 0
+    assert "boom on rank 1" in proc.stdout + proc.stderr
+    assert took < 60
+
+
+# ---------------------------------------------------------------------- tests: launch()
+def test_launch_fsdp_matches_global_batch_and_round_trips_full_state(reference, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    r0, r1 = distribute.launch(_fsdp_worker, 2)
+    assert (r0["rank"], r1["rank"]) == (0, 1) and r0["fsdp"]
+    assert r0["history"] == r1["history"]
+    _close_history(r0["history"], reference["history"])
+    _close_weights(r0["full"], reference["weights"])
+    assert r1["full"] == {}  # the full state dict lands on rank 0
+    _close_weights(r0["reloaded"], r0["full"])
+    np.testing.assert_allclose(r1["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
+    _close_history(r0["evaluate"], reference["evaluate"])
+
+
+def test_launch_raises_the_failing_ranks_error(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="rank 1 of 2 failed first") as info:
+        distribute.launch(_failing_worker, 2)
+    assert "rank one failed on purpose" in str(info.value)
+    assert time.monotonic() - start < 60
+
+
+# ---------------------------------------------------------------------- tests: one process
+def test_single_process_is_untouched():
+    model = _model(0)
+    _compile(model)
+    assert model._dist is None and not torch.distributed.is_initialized()
+    with pytest.raises(ValueError, match="Expected a distributed launch"):
+        _compile(_model(0), distribute="ddp")
+
+
+def test_array_shards_share_one_permutation_per_epoch():
+    x = torch.arange(10.0)[:, None]
+    sources = [ArraySource(x, None, None, batch_size=4, shuffle=True) for _ in range(3)]
+    for rank, s in enumerate(sources):
+        s.shard, s.seed = (rank, 3), 5
+    orders = [s.order() for s in sources]
+    assert all(len(o) == 4 and len(s) == 1 for o, s in zip(orders, sources))
+    joined = torch.stack(orders, 1).reshape(-1)
+    assert sorted(joined[:10].tolist()) == list(range(10))  # padded by the first two
+    assert joined[10:].tolist() == joined[:2].tolist()
+    for s in sources:
+        s.set_epoch(1)
+    assert not torch.equal(torch.stack([s.order() for s in sources], 1).reshape(-1), joined)
+    evals = [ArraySource(x, None, None, batch_size=4, shuffle=False) for _ in range(3)]
+    for rank, s in enumerate(evals):
+        s.shard, s.pad = (rank, 3), False
+    assert [s.order().tolist() for s in evals] == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+
+
+def test_rank_zero_only_callbacks_skip_other_ranks():
+    class Writer(Callback):
+        rank_zero_only = True
+
+        def on_epoch_end(self, epoch, logs=None): ...
+
+    history = History()
+    on_one = CallbackList([history, Writer(), ProgbarLogger(2)], rank=1)
+    assert on_one.on_epoch_end == history.on_epoch_end  # only History runs on rank 1
+    assert CallbackList([history, Writer()], rank=0).on_epoch_end is not None
+    assert ProgbarLogger.rank_zero_only and not History.rank_zero_only
+
+
+# ---------------------------------------------------------------------- worker entry point
+if __name__ == "__main__":
+    _scenario, _out = sys.argv[1], sys.argv[2]
+    _result = globals()[f"_scenario_{_scenario}"](_out)
+    Path(_out, f"result-{distribute.get_rank()}.pkl").write_bytes(pickle.dumps(_result))
