@@ -725,8 +725,14 @@ class _CompileDecoder:
 
 
 def _state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The state dict on the CPU; raises when lazy layers are not built yet."""
-    state = model.state_dict()
+    """The state dict on the CPU; raises when lazy layers are not built yet.
+
+    Under FSDP this gathers the full tensors (a collective: every rank must call it) and
+    non-zero ranks get an empty dict.
+    """
+    from kerasish import distribute
+
+    state = distribute.full_state_dict(model)
     lazy = [k for k, v in state.items() if is_lazy(v)]
     if lazy:
         raise ValueError(
@@ -787,6 +793,8 @@ def save_weights(model: nn.Module, path: str | os.PathLike, *, overwrite: bool =
     path = os.fspath(path)
     suffix = _weights_suffix(path)
     state = _state_tensors(model)
+    if not is_chief():  # under torchrun every rank may call save; rank 0 writes
+        return
     if suffix == ".safetensors":
         _write_bytes(path, _safetensors_bytes(state), overwrite)
         return
@@ -1026,6 +1034,11 @@ def save_model(
     """
     path = _model_path(path)
     state = _state_tensors(model)
+    if include_optimizer and is_sharded(model):
+        warnings.warn("The optimizer state of an FSDP-sharded model is not saved.", stacklevel=3)
+        include_optimizer = False
+    if not is_chief():  # under torchrun every rank may call save; rank 0 writes
+        return
     arch, reason = _architecture(model)
     config = {
         "architecture": arch,
@@ -1043,6 +1056,13 @@ def save_model(
     with atomic_write(path, overwrite=overwrite) as f, zipfile.ZipFile(f, "w") as zf:
         for name, data in members.items():
             zf.writestr(name, data)
+
+
+def is_sharded(model: nn.Module) -> bool:
+    """True when ``model`` is sharded by FSDP (saving must then run on every rank)."""
+    from kerasish import distribute
+
+    return distribute._is_fsdp(model)
 
 
 def _read_archive(path: str) -> dict[str, bytes]:

@@ -212,7 +212,7 @@ def _scenario_fail(out: str) -> None:
     model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[Boom()])
 
 
-def _fsdp_worker() -> dict:
+def _fsdp_worker(out: str) -> dict:
     rank = distribute.get_rank()
     x, y, xv, yv = _data()
     model = _model(100 + rank)
@@ -222,9 +222,21 @@ def _fsdp_worker() -> dict:
         metrics=["accuracy"],
         distribute="fsdp",
     )
-    history = model.fit(
-        x, y, batch_size=16, epochs=EPOCHS, shuffle=False, validation_data=(xv, yv), verbose=0
+    checkpoint = K.callbacks.ModelCheckpoint(
+        os.path.join(out, "w.safetensors"), save_weights_only=True
     )
+    history = model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=EPOCHS,
+        shuffle=False,
+        validation_data=(xv, yv),
+        verbose=0,
+        callbacks=[checkpoint],
+    )
+    with pytest.warns(UserWarning, match="optimizer state of an FSDP-sharded model"):
+        model.save(os.path.join(out, "model.kerasish"))  # every rank calls it; rank 0 writes
     full = distribute.full_state_dict(model)
     with torch.no_grad():
         for p in model.parameters():
@@ -392,15 +404,28 @@ def test_a_failing_rank_ends_the_job_promptly(tmp_path):
 
 
 # ---------------------------------------------------------------------- tests: launch()
-def test_launch_fsdp_matches_global_batch_and_round_trips_full_state(reference, monkeypatch):
+def test_launch_fsdp_matches_global_batch_and_round_trips_full_state(
+    reference, monkeypatch, tmp_path
+):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    r0, r1 = distribute.launch(_fsdp_worker, 2)
+    r0, r1 = distribute.launch(_fsdp_worker, 2, str(tmp_path))
     assert (r0["rank"], r1["rank"]) == (0, 1) and r0["fsdp"]
     assert r0["history"] == r1["history"]
     _close_history(r0["history"], reference["history"])
     _close_weights(r0["full"], reference["weights"])
     assert r1["full"] == {}  # the full state dict lands on rank 0
     _close_weights(r0["reloaded"], r0["full"])
+    # ModelCheckpoint and model.save gathered the shards: whole tensors, written once
+    assert sorted(os.listdir(tmp_path)) == ["model.kerasish", "w.safetensors"]
+    saved = K.Sequential([nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3)])
+    saved.load_weights(str(tmp_path / "w.safetensors"))
+    _close_weights(_weights(saved), r0["full"])
+    # FSDP subclasses every module it shards, so the architecture is not described: pass it
+    rebuilt = K.models.load_model(
+        str(tmp_path / "model.kerasish"),
+        model=K.Sequential([nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3)]),
+    )
+    _close_weights(_weights(rebuilt), r0["full"])
     np.testing.assert_allclose(r1["predict"], reference["predict"], rtol=1e-5, atol=1e-6)
     _close_history(r0["evaluate"], reference["evaluate"])
 

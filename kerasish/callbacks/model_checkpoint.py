@@ -8,7 +8,7 @@ from typing import Any
 
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.monitor import Monitor
-from kerasish.saving import WEIGHT_SUFFIXES, is_chief
+from kerasish.saving import WEIGHT_SUFFIXES, is_chief, is_sharded
 
 __all__ = ["ModelCheckpoint"]
 
@@ -167,8 +167,10 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
         filepath = self._file_path(epoch, batch, logs)
-        if not self._should_save(epoch, logs, filepath) or not is_chief():
-            return
+        if not self._should_save(epoch, logs, filepath):
+            return  # the logs are reduced over ranks, so every rank decides alike
+        if not is_chief() and not is_sharded(self.model):
+            return  # FSDP needs every rank to gather the weights; the saving writes on rank 0
         if os.path.isdir(filepath):
             raise IsADirectoryError(
                 f"Expected a file path for ModelCheckpoint. Received: an existing directory {filepath!r}"
