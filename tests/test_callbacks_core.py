@@ -191,3 +191,16 @@ def test_history_plot(blobs):
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels == ["loss", "val_loss"]
     assert np.allclose(ax.get_lines()[0].get_ydata(), history.history["loss"])
+
+
+def test_instances_skip_the_hooks_they_do_not_need(tmp_path):
+    epoch_tb = K.callbacks.CallbackList([K.callbacks.TensorBoard(log_dir=str(tmp_path))])
+    assert epoch_tb.on_train_batch_end is None and epoch_tb.on_epoch_end is not None
+    batch_tb = K.callbacks.TensorBoard(log_dir=str(tmp_path), update_freq="batch")
+    assert K.callbacks.CallbackList([batch_tb]).on_train_batch_end is not None
+    seen = []
+    lam = K.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    cbs = K.callbacks.CallbackList([lam])
+    assert cbs.on_train_batch_end is None and cbs.on_train_begin is None
+    cbs.on_epoch_end(3, {})
+    assert seen == [3] and type(lam) is K.callbacks.LambdaCallback

@@ -51,6 +51,10 @@ class Callback:
 
     rank_zero_only: bool = False
 
+    #: Hooks this instance defines but does not need (e.g. batch hooks of a TensorBoard that
+    #: logs per epoch); the CallbackList never calls them.
+    skipped_hooks: frozenset[str] = frozenset()
+
     def __init__(self) -> None:
         self.model: Any = None
         self.params: dict[str, Any] = {}

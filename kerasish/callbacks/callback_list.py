@@ -11,6 +11,8 @@ __all__ = ["CallbackList"]
 
 
 def _overrides(cb: Any, hook: str) -> bool:
+    if hook in getattr(cb, "skipped_hooks", ()):
+        return False
     if not isinstance(cb, Callback):
         return callable(getattr(cb, hook, None))
     return getattr(type(cb), hook, None) is not getattr(Callback, hook)

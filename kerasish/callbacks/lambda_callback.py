@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from kerasish.callbacks.callback import HOOKS, Callback
@@ -69,8 +68,8 @@ class LambdaCallback(Callback):
             if not callable(fn):
                 raise TypeError(f"Expected {name} to be a function. Received: {name}={fn!r}")
             self.functions[name] = fn
-        # The hooks given become methods of a subclass, so only they are dispatched.
-        self.__class__ = _with_hooks(type(self), frozenset(self.functions))
+        # Only the hooks given are dispatched.
+        self.skipped_hooks = frozenset(HOOKS) - frozenset(self.functions)
 
 
 def _forward(name: str) -> Callable[..., Any]:
@@ -81,8 +80,5 @@ def _forward(name: str) -> Callable[..., Any]:
     return hook
 
 
-@cache
-def _with_hooks(base: type, names: frozenset[str]) -> type:
-    methods: dict[str, Any] = {name: _forward(name) for name in names}
-    methods.update(__module__=base.__module__, __qualname__=base.__qualname__)
-    return type(base.__name__, (base,), methods)
+for _hook in HOOKS:
+    setattr(LambdaCallback, _hook, _forward(_hook))

@@ -19,7 +19,6 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
-from functools import cache
 from numbers import Real
 from typing import Any
 
@@ -30,26 +29,6 @@ from kerasish.callbacks.callback import Callback
 __all__ = ["TensorBoard"]
 
 _HPARAM_TYPES = (bool, int, float, str)
-
-
-class _BatchHooks(Callback):
-    """The batch hooks of TensorBoard, mixed in only when ``update_freq`` or ``profile_batch``
-    needs them, so an epoch-level TensorBoard is never called per batch."""
-
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        self._batch_begin(batch)
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._batch_end(batch, logs)
-
-
-@cache
-def _with_batch_hooks(cls: type) -> type:
-    return type(
-        cls.__name__,
-        (cls, _BatchHooks),
-        {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
-    )
 
 
 class TensorBoard(Callback):
@@ -136,10 +115,15 @@ class TensorBoard(Callback):
         self._grad_handles: list[Any] = []
         self._grads: dict[str, torch.Tensor] = {}
         self._epoch_start = (0.0, 0)
-        if (self.update_freq != "epoch" or self.profile_range) and not isinstance(
-            self, _BatchHooks
-        ):
-            self.__class__ = _with_batch_hooks(type(self))
+        if self.update_freq == "epoch" and not self.profile_range:
+            # an epoch-level TensorBoard is never called per batch
+            self.skipped_hooks = frozenset({"on_train_batch_begin", "on_train_batch_end"})
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._batch_begin(batch)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._batch_end(batch, logs)
 
     # ------------------------------------------------------------------ writers
     def _writer(self, run: str) -> Any:
