@@ -698,6 +698,8 @@ class Trainer:
         validation_freq,
     ) -> dict[str, float]:
         logs: dict[str, float] = {}
+        # Set by a callback's on_train_begin (BackupAndRestore): {"epoch", "step",
+        # "epoch_rng_state", "rng_state", "restore_metrics"}; see _epoch_batches.
         resume = self.__dict__.pop("_resume", None)
         if resume is not None:
             initial_epoch = resume["epoch"]
@@ -726,6 +728,8 @@ class Trainer:
         self.train()
         for m in self._tracked:
             m.reset_state()
+        if resume is not None and resume.get("restore_metrics") is not None:
+            resume["restore_metrics"]()  # the running means of a mid-epoch checkpoint
         begin, end = cbs.on_train_batch_begin, cbs.on_train_batch_end
         dist_state = self.__dict__.get("_dist")
         if dist_state is not None:

@@ -137,8 +137,6 @@ class BackupAndRestore(Callback):
         _load_model_state(self.model, state, self._path)
         _set_rng_state(state)
         _load_history(self.model, state["history"])
-        if state["metrics"] is not None:
-            _restore_metrics_after_reset(self.model._tracked, state["metrics"])
         self._batches = state["batches_seen"]
         self._epoch = state["epoch"]
         mid_epoch = state["epoch_rng_state"] is not None
@@ -148,6 +146,8 @@ class BackupAndRestore(Callback):
             # At an epoch boundary the torch RNG is set before the epoch draws its order.
             "epoch_rng_state": state["epoch_rng_state"] if mid_epoch else state["rng_state"],
             "rng_state": state["rng_state"] if mid_epoch else None,
+            # called by the trainer right after the resumed epoch resets its metrics
+            "restore_metrics": _metrics_loader(self.model._tracked, state["metrics"]),
         }
 
 
@@ -278,18 +278,13 @@ def _load_nested(metric: Any, key: str, saved: dict[str, Any]) -> None:
     _load_metric_state(inner, saved["state"])
 
 
-def _restore_metrics_after_reset(tracked: list[Any], saved: list[dict[str, Any]]) -> None:
-    """Put the backed-up running values back right after the trainer's epoch-start reset.
+def _metrics_loader(tracked: list[Any], saved: list[dict[str, Any]] | None) -> Any:
+    """A function putting the backed-up running metric values back (None: nothing saved)."""
+    if saved is None:
+        return None
 
-    The trainer resets the metrics when the resumed epoch begins (after every callback hook
-    that could restore them), so each metric's next ``reset_state`` is made to reset and then
-    load the saved state, once.
-    """
-    for metric, state in zip(tracked, saved):
-
-        def reset_then_load(metric: Any = metric, state: dict[str, Any] = state) -> None:
-            del metric.reset_state  # back to the class's method
-            metric.reset_state()
+    def load() -> None:
+        for metric, state in zip(tracked, saved):
             _load_metric_state(metric, state)
 
-        metric.reset_state = reset_then_load
+    return load
