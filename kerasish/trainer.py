@@ -418,6 +418,11 @@ class Trainer:
             validation_freq,
         )
         verbose = resolve_verbose(verbose)
+        if data_on_device != "auto" and not isinstance(data_on_device, bool):
+            raise ValueError(
+                f"Expected data_on_device to be 'auto', True or False. Received: "
+                f"data_on_device={data_on_device!r}"
+            )
         loader_kw = self._loader_kwargs(
             num_workers, pin_memory, persistent_workers, prefetch_factor
         )
@@ -518,6 +523,7 @@ class Trainer:
     def _loader_kwargs(self, num_workers, pin_memory, persistent_workers, prefetch_factor):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"Expected num_workers >= 0. Received: num_workers={num_workers!r}")
+        _positive_int(prefetch_factor, "prefetch_factor", allow_none=True)
         kw: dict[str, Any] = {
             "num_workers": num_workers,
             "pin_memory": (self.device.type == "cuda" if pin_memory is None else pin_memory),

@@ -100,6 +100,8 @@ def test_unknown_strings():
         ({"initial_epoch": 5, "epochs": 2}, "initial_epoch=5"),
         ({"verbose": 3}, "Received: verbose=3"),
         ({"class_weight": [1, 2]}, "class_weight"),
+        ({"data_on_device": "yes"}, "Received: data_on_device='yes'"),
+        ({"prefetch_factor": 0}, "Received: prefetch_factor=0"),
     ],
 )
 def test_bad_arguments(model, blobs, kwargs, match):
