@@ -14,8 +14,10 @@
 ``load_model`` rebuilds the model (or loads into ``model=`` for subclassed and wrapped models),
 loads the weights, recompiles and restores the optimizer state. Nothing in a file runs code by
 default: weights are safetensors, other tensors go through ``torch.load(weights_only=True)``,
-and classes or functions named in a config are taken from ``custom_objects`` (or from torch and
-kerasish themselves); ``safe_mode=False`` is the opt-in for trusted pickles and imports.
+and classes or functions named in a config are taken from ``custom_objects``, or from torch,
+torchvision, torchmetrics and kerasish when the object is defined there and is of the kind the
+config may name at that place (``_safe_lookup``); ``safe_mode=False`` is the opt-in for trusted
+pickles and imports.
 
 Every file is written to a temporary file in the same directory, fsync'd, then renamed over the
 target (``atomic_path``/``atomic_write``), so a crash leaves the previous file whole.
@@ -76,17 +78,25 @@ WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 EXPORT_FORMATS = ("onnx", "torchscript", "torch_export")
 _EXPORT_EXTRA = "pip install 'kerasish[export]'"
 _RTOL, _ATOL = 1e-3, 1e-4
-_TRUSTED_MODULES = ("torch", "math", "operator")  # and their packages below
-_TRUSTED_PACKAGES = (
-    "torch.nn",
-    "torch.optim",
-    "torch.special",
-    "torch.linalg",
-    "torch.fft",
-    "kerasish.layers",
-    "kerasish.losses",
-    "kerasish.metrics",
-    "kerasish.optimizers",
+# Safe mode resolves a name from a file only when the object it finds is *defined* in one of
+# these packages (its ``__module__``, not an attribute path through them) and is of a kind the
+# file may name at that place (see ``_KIND_CHECKS``).
+_TRUSTED_ROOTS = ("torch", "torchvision", "torchmetrics", "kerasish")
+# Functions a file may name (activations, loss and metric functions): tensor ops only. Torch's
+# C ops say they live in these modules (torch.nn.functional.gelu in torch._C._nn); Python
+# functions of torch's top level (torch.load, torch.compile, ...) are not among them.
+_TORCH_C_OP_MODULES = frozenset(
+    {"torch", "torch._C._nn", "torch._C._special", "torch._C._linalg", "torch._C._fft"}
+)
+_FUNCTION_MODULES = frozenset(
+    {
+        "torch.functional",
+        "torch.nn.functional",
+        "kerasish.losses",
+        "kerasish.metrics",
+        "kerasish.activations",
+        "kerasish.ops",
+    }
 )
 
 
@@ -280,13 +290,81 @@ def _lookup(root: Any, qualname: str) -> Any:
     return obj
 
 
-def _trusted(module: str, qualname: str) -> bool:
-    """Public names of torch's and kerasish's own modules, which a file may name safely."""
-    if any(part.startswith("_") for part in qualname.split(".")):
+def _under(module: Any, roots: tuple[str, ...] | frozenset[str]) -> bool:
+    return isinstance(module, str) and any(module == r or module.startswith(r + ".") for r in roots)
+
+
+def _is_public_path(dotted: str) -> bool:
+    return all(part and not part.startswith("_") for part in dotted.split("."))
+
+
+def _is_class_of(*bases: Any) -> Callable[[Any], bool]:
+    return lambda obj: isinstance(obj, type) and issubclass(obj, tuple(b for b in bases if b))
+
+
+def _torchmetrics_metric() -> Any:
+    module = sys.modules.get("torchmetrics")  # only when the user's code already imported it
+    return getattr(module, "Metric", None) if module is not None else None
+
+
+def _is_tensor_function(obj: Any) -> bool:
+    """A function a file may name: a tensor op of torch or a kerasish loss/metric function."""
+    if isinstance(obj, type) or not callable(obj):
         return False
-    return module in _TRUSTED_MODULES or any(
-        module == p or module.startswith(p + ".") for p in _TRUSTED_PACKAGES
-    )
+    module = getattr(obj, "__module__", None)
+    if module in _TORCH_C_OP_MODULES:
+        return inspect.isbuiltin(obj)
+    return module in _FUNCTION_MODULES and (inspect.isfunction(obj) or inspect.isbuiltin(obj))
+
+
+# What a file may name, by the place that names it.
+_KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "module": lambda obj: _is_class_of(nn.Module)(obj),
+    "optimizer": lambda obj: _is_class_of(torch.optim.Optimizer, optimizers_lib.Optimizer)(obj),
+    "loss": lambda obj: _is_class_of(losses_lib.Loss, nn.Module)(obj),
+    "metric": lambda obj: _is_class_of(metrics_lib.Metric, _torchmetrics_metric())(obj),
+    "function": _is_tensor_function,
+}
+_KIND_CHECKS["class"] = lambda obj: any(  # a class given as an argument inside a config
+    _KIND_CHECKS[k](obj) for k in ("module", "optimizer", "loss", "metric")
+)
+_KIND_WORDS = {
+    "module": "an nn.Module class",
+    "optimizer": "an optimizer class",
+    "loss": "a loss class",
+    "metric": "a metric class",
+    "function": "a tensor function of torch or kerasish",
+    "class": "a module, loss, metric or optimizer class",
+}
+
+
+def _safe_lookup(module: str, qualname: str, kind: str) -> tuple[Any, str | None]:
+    """The object ``module:qualname`` names, if safe mode may use it; else why not.
+
+    Only modules under the trusted packages are imported, no private name is followed, the
+    path may not pass through another module (``torch:os.system``), and the object must be
+    defined in a trusted package and be of the kind the file may name at that place.
+    """
+    if not _under(module, _TRUSTED_ROOTS) or not _is_public_path(module):
+        return None, f"module {module!r} is not one of {list(_TRUSTED_ROOTS)}' public modules"
+    if not _is_public_path(qualname):
+        return None, f"{qualname!r} is a private name"
+    try:
+        obj: Any = importlib.import_module(module)
+    except ImportError:
+        return None, f"module {module!r} cannot be imported"
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None, f"{module} has no attribute {qualname!r}"
+        if inspect.ismodule(obj):
+            return None, f"{module}.{qualname} goes through the module {obj.__name__!r}"
+    defined_in = getattr(obj, "__module__", None)
+    if not _under(defined_in, _TRUSTED_ROOTS):
+        return None, f"{module}.{qualname} is defined in {defined_in!r}, outside torch/kerasish"
+    if not _KIND_CHECKS[kind](obj):
+        return None, f"{module}.{qualname} is not {_KIND_WORDS[kind]}"
+    return obj, None
 
 
 class _Resolver:
@@ -303,18 +381,29 @@ class _Resolver:
         self.safe_mode = safe_mode
 
     def ref(self, ref: str, kind: str) -> Any:
+        """The class or function ``"module:qualname"`` names, for a place expecting ``kind``
+        (one of ``_KIND_CHECKS``): from ``custom_objects`` first, then from torch/kerasish
+        under safe mode's rules, or from anywhere when ``safe_mode=False``."""
+        if not isinstance(ref, str):
+            raise ValueError(f"Expected a 'module:name' reference. Received: ref={ref!r}")
         module, _, qualname = ref.partition(":")
         name = qualname.rsplit(".", 1)[-1]
         for key in (ref, f"{module}.{qualname}", qualname, name):
             if key in self.custom:
                 return self.custom[key]
-        if _trusted(module, qualname) or not self.safe_mode:
+        if not self.safe_mode:
             found = _lookup(importlib.import_module(module), qualname)
             if found is not None:
                 return found
+            why = f"{module} has no attribute {qualname!r}"
+        else:
+            found, why = _safe_lookup(module, qualname, kind)
+            if why is None:
+                return found
+        word = "function" if kind == "function" else "class"
         raise ValueError(
-            f"Expected {name!r} in custom_objects: the file names the {kind} {module}.{qualname}, "
-            f"which kerasish does not import on a file's say in safe mode. Received: "
+            f"Expected {name!r} in custom_objects: the file names the {word} {module}.{qualname} "
+            f"as {_KIND_WORDS[kind]}, which safe mode refuses ({why}). Received: "
             f"custom_objects={sorted(self.custom)}. Pass custom_objects={{{name!r}: {name}}}, "
             "or safe_mode=False if you trust the file."
         )
@@ -349,7 +438,7 @@ class _Resolver:
             return self._kerasish_model(cfg)
         if package == "torch.nn":
             return self._torch_module(cfg)
-        cls = self.ref(f"{cfg['module']}:{name}", "class")
+        cls = self.ref(f"{cfg['module']}:{name}", "module")
         config = self.decode(cfg["config"])
         return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
@@ -664,12 +753,12 @@ class _CompileDecoder:
         if "torch_instance" in cfg:
             return (
                 "torch_instance",
-                self.r.ref(cfg["torch_instance"], "class"),
+                self.r.ref(cfg["torch_instance"], "optimizer"),
                 self.r.decode(cfg["defaults"]),
             )
         if "torch_class" in cfg:
-            return optimizers_lib._TorchClass(self.r.ref(cfg["torch_class"], "class"))
-        cls = self.r.ref(cfg["class"], "class")
+            return optimizers_lib._TorchClass(self.r.ref(cfg["torch_class"], "optimizer"))
+        cls = self.r.ref(cfg["class"], "optimizer")
         config = self.r.decode(cfg["config"])
         config.pop("class_name", None)
         if "from_config" in vars(cls):
@@ -696,7 +785,7 @@ class _CompileDecoder:
             return losses_lib.LossFunctionWrapper(fn, **self.r.decode(cfg["config"]))
         if "builtin" in cfg:
             return losses_lib.deserialize(self.r.decode(cfg["builtin"]))
-        cls = self.r.ref(cfg["class"], "class")
+        cls = self.r.ref(cfg["class"], "loss")
         return cls.from_config(self.r.decode(cfg["config"]))
 
     def metrics(self, entries: list[dict[str, Any]]) -> Any:
@@ -716,7 +805,7 @@ class _CompileDecoder:
         if "mean_of" in spec:
             config = self.r.decode(spec["config"])
             return metrics_lib.MeanMetricWrapper(self.r.ref(spec["mean_of"], "function"), **config)
-        cls = self.r.ref(spec["class"], "class")
+        cls = self.r.ref(spec["class"], "metric")
         config = self.r.decode(spec["config"])
         return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
