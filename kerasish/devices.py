@@ -1,13 +1,15 @@
-"""Device choice and movement: resolve("auto") -> torch.device, move(batch), precision policy."""
+"""Where tensors live: resolve("auto") -> torch.device, move/pin nested batches, autocast."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Mapping
 from typing import Any
 
 import torch
+
+from kerasish import tree
 
 __all__ = ["resolve", "move", "pin", "autocast", "PRECISIONS"]
 
@@ -83,27 +85,27 @@ def move(batch: Any, device: torch.device, non_blocking: bool = True) -> Any:
         'cpu'
     """
     if isinstance(batch, torch.Tensor):
-        if batch.device == device:
-            return batch
-        return batch.to(device, non_blocking=non_blocking)
-    if isinstance(batch, tuple | list):
-        return type(batch)(move(b, device, non_blocking) for b in batch)
-    if isinstance(batch, Mapping):
-        return {k: move(v, device, non_blocking) for k, v in batch.items()}
-    if type(batch).__module__ == "numpy" and hasattr(batch, "dtype"):
-        return move(torch.as_tensor(batch), device, non_blocking)
-    return batch
+        return batch if batch.device == device else batch.to(device, non_blocking=non_blocking)
+    return tree.map_structure(functools.partial(_move_leaf, device, non_blocking), batch)
+
+
+def _move_leaf(device: torch.device, non_blocking: bool, leaf: Any) -> Any:
+    if isinstance(leaf, torch.Tensor):
+        return leaf if leaf.device == device else leaf.to(device, non_blocking=non_blocking)
+    if type(leaf).__module__ == "numpy" and hasattr(leaf, "dtype"):
+        return _move_leaf(device, non_blocking, torch.as_tensor(leaf))
+    return leaf
 
 
 def pin(batch: Any) -> Any:
     """Page-lock the CPU tensors of a nested batch so copies to CUDA can overlap compute."""
-    if isinstance(batch, torch.Tensor):
-        return batch.pin_memory() if batch.device.type == "cpu" else batch
-    if isinstance(batch, tuple | list):
-        return type(batch)(pin(b) for b in batch)
-    if isinstance(batch, Mapping):
-        return {k: pin(v) for k, v in batch.items()}
-    return batch
+    return tree.map_structure(_pin_leaf, batch)
+
+
+def _pin_leaf(leaf: Any) -> Any:
+    if isinstance(leaf, torch.Tensor) and leaf.device.type == "cpu":
+        return leaf.pin_memory()
+    return leaf
 
 
 def autocast(device: torch.device, precision: str | None):

@@ -18,22 +18,24 @@ Example:
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import torch
 from torch import nn
 
 from kerasish import optimizers
-from kerasish.applications import Application
 from kerasish.callbacks.history import History
-from kerasish.models.model import Model, Wrapped
-from kerasish.models.sequential import Sequential
+from kerasish.saving import get_registered_object
 
 __all__ = ["Discriminative", "blocks", "fine_tune", "freeze_batchnorm", "param_groups"]
 
 _BATCHNORM = nn.modules.batchnorm._BatchNorm
 
 Block = list[nn.Parameter]
+# kerasish.models registers these; finetune looks them up instead of importing kerasish.models
+# (which imports finetune for Model.fine_tune).
+_SEQUENTIAL, _WRAPPED = "kerasish.models>Sequential", "kerasish.models>Wrapped"
 
 
 # --------------------------------------------------------------------------- blocks
@@ -42,10 +44,11 @@ Block = list[nn.Parameter]
 def blocks(model: nn.Module) -> list[Block]:
     """Split ``model``'s parameters into blocks, from input to output.
 
-    An :class:`~kerasish.applications.Application` contributes its ``stages()``; a
-    ``Sequential`` (or a module holding an application) is walked layer by layer; any other
-    layer with parameters is one block; a model's own loose parameters join the last block.
-    Every parameter is in exactly one block.
+    A module whose class has a ``stages()`` method (an
+    :class:`~kerasish.applications.Application`) contributes its stages; a ``Sequential`` (or a module holding an application) is walked
+    layer by layer, a ``Model.wrap`` model through its ``net``; any other layer with
+    parameters is one block; a model's own loose parameters join the last block. Every
+    parameter is in exactly one block.
 
     Example:
         >>> base = applications.VGG16(weights=None, include_top=False, pooling="avg")
@@ -69,9 +72,9 @@ def blocks(model: nn.Module) -> list[Block]:
 
 
 def _blocks(module: nn.Module, top: bool) -> list[Block]:
-    if isinstance(module, Application):
+    if _has_stages(module):
         return module.stages()
-    if isinstance(module, Wrapped):
+    if _is_registered(module, _WRAPPED):
         return _blocks(module.net, top)
     if not (top or _holds_application(module)):
         return [list(module.parameters())]
@@ -81,14 +84,25 @@ def _blocks(module: nn.Module, top: bool) -> list[Block]:
     return out
 
 
+def _has_stages(module: nn.Module) -> bool:
+    """An application: its class splits its parameters into ``stages()`` (a method, not a
+    sub-module that happens to be called ``stages``)."""
+    return inspect.isfunction(getattr(type(module), "stages", None))
+
+
+def _is_registered(module: nn.Module, name: str) -> bool:
+    cls = get_registered_object(name)
+    return cls is not None and isinstance(module, cls)
+
+
 def _children(module: nn.Module) -> list[nn.Module]:
-    if isinstance(module, Sequential):
+    if _is_registered(module, _SEQUENTIAL):
         return list(module.layers)
     return list(module.children())
 
 
 def _holds_application(module: nn.Module) -> bool:
-    return any(isinstance(m, Application) for m in module.modules())
+    return any(_has_stages(m) for m in module.modules())
 
 
 # --------------------------------------------------------------------------- param groups
@@ -197,7 +211,7 @@ def freeze_batchnorm(module: nn.Module) -> nn.Module:
 
 
 def fine_tune(
-    model: Model,
+    model: Any,
     x: Any = None,
     y: Any = None,
     *,
@@ -248,7 +262,7 @@ def fine_tune(
     _check_rate("learning_rate", learning_rate)
     _check_rate("fine_tune_learning_rate", fine_tune_learning_rate)
     _check_decay("lr_decay", lr_decay)
-    spec = model._optimizer_spec
+    spec = model.compile_config.optimizer
     phase2 = _recipe(spec, fine_tune_learning_rate)
     if lr_decay != 1:
         phase2 = Discriminative(phase2, model, decay=lr_decay)
@@ -292,7 +306,7 @@ def _check_fine_tune(
             f"Expected fit arguments without epochs or initial_epoch (fine_tune sets them). "
             f"Received: {', '.join(sorted(taken))}"
         )
-    sched = getattr(model, "_lr_scheduler_spec", None)
+    sched = model.compile_config.lr_scheduler
     if sched is not None and hasattr(sched, "step"):
         raise ValueError(
             "Expected lr_scheduler to be a callable optimizer -> scheduler with fine_tune "
@@ -328,15 +342,13 @@ def _recipe(spec: Any, learning_rate: float) -> optimizers.Optimizer:
     return recipe
 
 
-def _use_optimizer(model: Model, recipe: optimizers.Optimizer) -> None:
-    """Make the next ``fit`` build a fresh optimizer from ``recipe`` (as a re-compile does)."""
-    model._optimizer_spec = recipe
-    model.optimizer = None
-    model.lr_scheduler = None
+def _use_optimizer(model: Any, recipe: optimizers.Optimizer) -> None:
+    """Make the next ``fit`` build a fresh optimizer (and scheduler) from ``recipe``."""
+    model.compile_config = model.compile_config.replace(optimizer=recipe)
 
 
-def _set_trainable(model: Model, base: nn.Module, value: bool) -> None:
-    if isinstance(base, Model):
+def _set_trainable(model: Any, base: nn.Module, value: bool) -> None:
+    if isinstance(getattr(type(base), "trainable", None), property):  # a kerasish model/layer
         base.trainable = value
     else:
         base.requires_grad_(value)

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +247,7 @@ def _check_arguments(a: dict[str, Any]) -> None:
         if not ok:
             raise ValueError(f"Expected {name} to be {what}. Received: {name}={a[name]!r}")
 
-    labels, bs, size, split = a["labels"], a["batch_size"], a["image_size"], a["validation_split"]
+    labels, bs, size = a["labels"], a["batch_size"], a["image_size"]
     expect(a["root"].is_dir(), "an existing directory", "directory")
     explicit = isinstance(labels, list | tuple | np.ndarray)
     expect(
@@ -269,6 +269,12 @@ def _check_arguments(a: dict[str, Any]) -> None:
         "image_size",
     )
     expect(a["interpolation"] in _INTERPOLATIONS, f"one of {_INTERPOLATIONS}", "interpolation")
+    _check_split(a, expect)
+
+
+def _check_split(a: dict[str, Any], expect: Callable[[bool, str, str], None]) -> None:
+    """Validate validation_split, subset and seed together."""
+    split = a["validation_split"]
     expect(
         split is None or (isinstance(split, int | float) and 0 <= split < 1),
         "None or a float in [0, 1)",

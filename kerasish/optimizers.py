@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -30,6 +30,7 @@ __all__ = [
     "get",
     "Clipping",
     "clip_gradients",
+    "TorchClass",
 ]
 
 
@@ -120,7 +121,7 @@ class Optimizer:
             "class_name": type(self).__name__,
             "learning_rate": self.learning_rate,
             "weight_decay": self.weight_decay,
-            **self.clipping.__dict__,
+            **asdict(self.clipping),
             **self.kwargs,
         }
 
@@ -300,7 +301,7 @@ def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, type) and issubclass(identifier, torch.optim.Optimizer):
-        return _TorchClass(identifier)
+        return TorchClass(identifier)
     raise ValueError(
         f"Could not interpret optimizer identifier. Expected one of "
         f"{sorted(_NAMES)}, a kerasish.optimizers.Optimizer, or a torch.optim "
@@ -308,8 +309,20 @@ def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim
     )
 
 
-class _TorchClass(Optimizer):
-    """A torch optimizer class given by the user, built with torch's own defaults."""
+class TorchClass(Optimizer):
+    """A torch optimizer class given by the user, built with torch's own defaults.
+
+    ``get(torch.optim.SGD)`` returns one; ``build`` calls the class with the parameters only,
+    so torch's defaults apply, and it carries no clipping.
+
+    Args:
+        cls: a ``torch.optim.Optimizer`` subclass.
+
+    Example:
+        >>> opt = TorchClass(torch.optim.SGD)
+        >>> type(opt.build(torch.nn.Linear(2, 2).parameters())).__name__
+        'SGD'
+    """
 
     def __init__(self, cls: type[torch.optim.Optimizer]):
         self.torch_class = cls

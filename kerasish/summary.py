@@ -1,4 +1,8 @@
-"""The summary table: layer (type), output shape, parameter count, and totals."""
+"""The summary table: layer (type), output shape, parameter count, and totals.
+
+Output shapes come from running the model once on ``model.example_input`` (the batch it was
+built or first fit with) with a forward hook on each listed layer.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,20 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
-from kerasish.models.inspect import is_built
+from kerasish.saving import get_registered_object
 
 __all__ = ["summarize"]
+
+_WRAPPED = "kerasish.models>Wrapped"  # Model.wrap's class, registered by kerasish.models
 
 
 def _layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     if hasattr(model, "layers") and isinstance(model.layers, nn.ModuleList):
         return [(str(i), m) for i, m in enumerate(model.layers)]
-    net = model._modules.get("net") if type(model).__name__ == "Wrapped" else None
-    root = net if net is not None else model
+    wrapped = get_registered_object(_WRAPPED)
+    root = model.net if wrapped is not None and isinstance(model, wrapped) else model
     return list(root.named_children())
 
 
@@ -31,7 +38,7 @@ def _shape(out: Any) -> str:
 
 
 def _output_shapes(model: nn.Module, layers: list[tuple[str, nn.Module]]) -> dict[int, str]:
-    example = getattr(model, "_summary_input", None)
+    example = getattr(model, "example_input", None)
     if example is None:
         return {}
     shapes: dict[int, str] = {}
@@ -61,7 +68,7 @@ def summarize(model: nn.Module) -> str:
     Raises:
         ValueError: when lazy layers are not built yet.
     """
-    if not is_built(model):
+    if any(is_lazy(p) for p in model.parameters()):
         raise ValueError(
             "Expected a built model: its layers' sizes are inferred from the first "
             "batch. Build it with model.build(input_shape), e.g. "

@@ -21,7 +21,7 @@ import kerasish as K
 from kerasish import applications as A
 
 M = torchvision.models
-ARCHS = {a.name: a for a in A._architectures()}
+ARCHS = A.ARCHITECTURES
 
 
 def size_for(name: str) -> int:
@@ -252,3 +252,11 @@ def test_application_inside_sequential_summary():
     frozen = sum(p.numel() for p in base.parameters())
     assert f"Non-trainable params: {frozen:,}" in text
     assert "Trainable params: 2,885" in text  # 576 * 5 + 5
+
+
+def test_architectures_and_public_names():
+    assert [a.name for a in A.architectures()] == list(A.ARCHITECTURES)
+    assert set(A.ARCHITECTURES) == {n for n in A.__all__ if n[0].isupper()} - {"Application"}
+    assert [a.name for a in A.architectures() if a.class_token] == ["ViT_B_16"]
+    for obj in (A.Application, A.VGG16, A.preprocess_input, A.decode_predictions):
+        assert obj.__module__ == "kerasish.applications", obj

@@ -239,6 +239,8 @@ def test_fine_tune_keeps_the_compiled_optimizer_kind_and_decays(images):
     FT.fine_tune(model, x, y, base=base, epochs=1, freeze_epochs=0, lr_decay=0.5, verbose=0)
     opt = model.optimizer
     assert isinstance(opt, torch.optim.SGD) and opt.defaults["momentum"] == 0.9
+    recipe = model.compile_config.optimizer  # the phase's recipe replaced the compiled one
+    assert isinstance(recipe, FT.Discriminative) and recipe.learning_rate == pytest.approx(1e-5)
     lrs = [g["lr"] for g in opt.param_groups]
     assert lrs[-1] == pytest.approx(1e-5) and lrs[0] == pytest.approx(1e-5 * 0.5 ** (len(lrs) - 1))
 
@@ -260,6 +262,11 @@ def test_fine_tune_errors(images):
         FT.fine_tune(model, x, y, base=base, epochs=1, fine_tune_learning_rate=0)
     with pytest.raises(ValueError, match="Received: lr_decay=1.5"):
         FT.fine_tune(model, x, y, base=base, epochs=1, lr_decay=1.5)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, 1)
+    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", lr_scheduler=sched)
+    with pytest.raises(ValueError, match="scheduler instance"):
+        FT.fine_tune(model, x, y, base=base, epochs=1)
 
 
 # --------------------------------------------------------------------------- examples

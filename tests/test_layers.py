@@ -728,3 +728,9 @@ def test_lazy_layers_build_on_the_input_device(name):
     out = layer(_input(in_shape).cuda())
     assert all(p.is_cuda for p in layer.parameters())
     assert all(o.is_cuda for o in (out if isinstance(out, tuple) else (out,)))
+
+
+def test_layers_name_the_package_as_their_module():
+    # Pickles and saved configs name layers as kerasish.layers.<Class>, whatever file holds them.
+    for cls in (*layers.LAYERS.values(), layers.Layer):
+        assert cls.__module__ == "kerasish.layers", cls

@@ -567,3 +567,31 @@ def test_cuda_loss_calls_never_synchronize():
         torch.cuda.set_sync_debug_mode("default")
     x, y = _logits(N, C).to(device), _labels(N).to(device)
     assert torch.equal(L.get("cross_entropy")(y, x), F.cross_entropy(x, y))
+
+
+# --------------------------------------------------------------------------- public helpers
+
+
+def test_shape_helpers_shared_with_metrics():
+    assert L.per_sample(torch.ones(4, 3, 2)).shape == (4,)
+    assert L.per_sample(torch.ones(4)).shape == (4,)
+    assert L.align(torch.zeros(3), torch.zeros(3, 1), "mse").shape == (3, 1)
+    with pytest.raises(ValueError, match="Expected y and y_pred of the same shape for mse"):
+        L.align(torch.zeros(3, 2), torch.zeros(3, 1), "mse")
+    labels = L.class_labels(torch.tensor([[1.0], [0.0]]), torch.zeros(2, 3))
+    assert labels.tolist() == [1, 0] and labels.dtype == torch.long
+    assert L.snake_case("BinaryF1Score") == "binary_f1_score"
+    assert L.snake_case("MSELoss") == "mse_loss"
+
+
+def test_functional_names_serialize_to_their_identifier():
+    loss = L.get("smooth_l1_loss")
+    assert isinstance(loss, L.Functional) and loss.identifier == "smooth_l1_loss"
+    assert L.serialize(loss) == "smooth_l1_loss"
+    assert isinstance(L.deserialize("kl_div"), L.Functional)
+
+
+def test_public_objects_name_the_package_as_their_module():
+    # Saved files name objects as "module:qualname"; the package layout must not leak into them.
+    for obj in (L.Huber, L.get, L.TorchLoss, L.per_sample, L.Functional):
+        assert obj.__module__ == "kerasish.losses", obj

@@ -414,3 +414,115 @@ def test_cuda_updates_never_synchronize():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert tracker.result().item() == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- public seams
+
+
+def _ae(y, p):
+    return (y - p).abs()
+
+
+def test_mean_metric_wrapper_fn_and_fn_kwargs_are_read_only():
+    m = M.TopKCategoricalAccuracy(k=3)
+    assert m.fn is M.top_k_categorical_accuracy and m.fn_kwargs == {"k": 3}
+    m.fn_kwargs["k"] = 1  # a copy: the metric is unchanged
+    assert m.fn_kwargs == {"k": 3}
+    with pytest.raises(AttributeError):
+        m.fn = _ae
+
+
+@pytest.mark.parametrize("name", ["acc", "accuracy", "mae", "rmse", "binary_accuracy", "auc"])
+def test_describe_names_what_get_rebuilds(name):
+    assert M.describe(M.get(name)) == name
+
+
+def test_describe_keeps_the_name_after_updates_and_strips_the_output_key():
+    m = M.get("mse")
+    m.update_state(torch.zeros(3), torch.ones(3))
+    assert M.describe(m) == "mse"
+    m.output_key, m.name = "head", "head_mse"
+    assert M.describe(m) == "mse"
+
+
+def test_describe_classes_and_functions():
+    kind, cls, config = M.describe(M.TopKCategoricalAccuracy(k=3))
+    assert (kind, cls, config) == (
+        "class",
+        M.TopKCategoricalAccuracy,
+        {"k": 3, "name": config["name"]},
+    )
+    assert cls(**config).fn_kwargs == {"k": 3}
+    kind, cls, config = M.describe(M.Precision(thresholds=[0.3, 0.6], name="p"))
+    assert (kind, cls) == ("class", M.Precision)
+    assert config["thresholds"] == pytest.approx([0.3, 0.6]) and config["name"] == "p"
+    assert M.describe(M.MeanMetricWrapper(_ae, name="ae")) == ("mean_of", _ae, {"name": "ae"})
+
+
+def test_describe_uses_get_config_and_refuses_the_undescribable():
+    class WithConfig(M.Mean):
+        def get_config(self):
+            return {"name": self.name}
+
+    assert M.describe(WithConfig(name="w")) == ("class", WithConfig, {"name": "w"})
+
+    class Opaque(M.Mean):
+        pass
+
+    with pytest.raises(TypeError, match="Expected a metric with a get_config"):
+        M.describe(Opaque())
+
+
+def test_state_names_device_and_submetrics():
+    mean = M.Mean()
+    assert mean.state_names == ("total", "count") and mean.device == torch.device("cpu")
+    assert M.AUC().state_names == (
+        "true_positives",
+        "false_positives",
+        "true_negatives",
+        "false_negatives",
+    )
+    acc = M.get("accuracy")
+    assert acc.submetrics == ()
+    acc.update_state(torch.tensor([1, 0]), torch.tensor([[0.2, 0.8], [0.9, 0.1]]))
+    assert acc.submetrics == (acc.resolved,)
+
+
+def test_state_dict_round_trip_rebuilds_a_resolved_accuracy():
+    acc = M.get("accuracy")
+    acc.update_state(torch.tensor([1, 0]), torch.tensor([[0.2, 0.8], [0.2, 0.8]]))
+    state = acc.state_dict()
+    fresh = M.get("accuracy")
+    fresh.load_state_dict(state)
+    assert isinstance(fresh.resolved, M.SparseCategoricalAccuracy)
+    assert _value(fresh) == pytest.approx(0.5)
+    mean = M.Mean()
+    mean.update_state(torch.tensor([1.0, 3.0]))
+    other = M.Mean()
+    other.load_state_dict(mean.state_dict())
+    assert other.count == 2 and _value(other) == pytest.approx(2.0)
+
+
+def test_compiled_loss_is_given_by_get_and_to_a_restored_accuracy():
+    logits_loss = L.BinaryCrossentropy(from_logits=True)
+    acc = M.get("accuracy", loss=logits_loss)
+    assert acc.compiled_loss is logits_loss
+    acc.update_state(torch.tensor([1.0, 0.0]), torch.tensor([0.3, -0.2]))  # binary, on logits
+    assert _value(acc) == 1.0
+    fresh = M.get("accuracy", loss=logits_loss)
+    fresh.load_state_dict(acc.state_dict())
+    assert isinstance(fresh.resolved, M.BinaryAccuracy)
+    assert fresh.resolved.compiled_loss is logits_loss
+    fresh.update_state(torch.tensor([1.0]), torch.tensor([0.1]))
+    assert _value(fresh) == 1.0
+
+
+def test_load_state_dict_refuses_an_unknown_metric_class():
+    with pytest.raises(ValueError, match="Expected the name of a kerasish metric class"):
+        M.get("accuracy").load_state_dict({"resolved": {"__metric__": "get", "state": {}}})
+
+
+def test_public_objects_name_the_package_as_their_module():
+    # Saved files name metric functions as "kerasish.metrics:<name>" (safe mode checks it).
+    for obj in (M.binary_accuracy, M.mean_squared_error, M.AUC, M.Mean, M.get, M.describe):
+        assert obj.__module__ == "kerasish.metrics", obj

@@ -4,9 +4,13 @@ The backup (``backup_dir/checkpoint.pt``, written atomically) holds the model, o
 scheduler and grad scaler states, the epoch and the step within it, the random number generator
 states (Python, NumPy, torch CPU and CUDA) with the torch state from before the epoch drew its
 shuffle order, the History so far, and mid-epoch the running loss/metric values. At the next
-``fit`` the callback loads it and hands the trainer ``model._resume``; the trainer replays the
-epoch's shuffle order, skips the batches already done and continues, so the resumed run computes
-what the uninterrupted one would have (bit for bit on CPU).
+``fit`` the callback loads it and asks for a resume (``model.train_state.request_resume``); the
+loop replays the epoch's shuffle order, skips the batches already done and continues, so the
+resumed run computes what the uninterrupted one would have (bit for bit on CPU).
+
+It reads and writes only public seams: ``model.state_dict()``, ``model.optimizer``,
+``model.lr_scheduler``, ``model.history``, ``model.train_state`` (epoch RNG state, scaler,
+counters, ``request_resume``) and its metrics' ``state_dict()``/``load_state_dict()``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerasish import metrics as metrics_lib
+from kerasish import tree
 from kerasish.callbacks.callback import Callback
 from kerasish.saving import atomic_write, is_chief, safe_torch_load
 
@@ -27,7 +31,6 @@ __all__ = ["BackupAndRestore"]
 
 _FILE = "checkpoint.pt"
 _FORMAT = "kerasish.backup"
-_SIMPLE = (torch.Tensor, bool, int, float, type(None))
 
 
 class BackupAndRestore(Callback):
@@ -117,12 +120,13 @@ class BackupAndRestore(Callback):
     def _backup(self, epoch: int, step: int, mid_epoch: bool) -> None:
         if not is_chief():
             return
+        train_state = self.model.train_state
         state = {"format": _FORMAT, "version": 1, "epoch": epoch, "step": step}
         state.update(_model_state(self.model))
         state.update(_rng_state())
-        state["epoch_rng_state"] = self.model.epoch_rng_state.clone() if mid_epoch else None
+        state["epoch_rng_state"] = train_state.epoch_rng_state.clone() if mid_epoch else None
         state["history"] = _history_state(self.model)
-        state["metrics"] = [_metric_state(m) for m in self.model._tracked] if mid_epoch else None
+        state["metrics"] = [m.state_dict() for m in train_state.metrics] if mid_epoch else None
         state["batches_seen"] = self._batches
         with atomic_write(self._path) as f:
             torch.save(state, f)
@@ -140,49 +144,43 @@ class BackupAndRestore(Callback):
         self._batches = state["batches_seen"]
         self._epoch = state["epoch"]
         mid_epoch = state["epoch_rng_state"] is not None
-        self.model._resume = {
-            "epoch": state["epoch"],
-            "step": state["step"],
+        self.model.train_state.request_resume(
+            epoch=state["epoch"],
+            step=state["step"],
             # At an epoch boundary the torch RNG is set before the epoch draws its order.
-            "epoch_rng_state": state["epoch_rng_state"] if mid_epoch else state["rng_state"],
-            "rng_state": state["rng_state"] if mid_epoch else None,
-            # called by the trainer right after the resumed epoch resets its metrics
-            "restore_metrics": _metrics_loader(self.model._tracked, state["metrics"]),
-        }
+            epoch_rng_state=state["epoch_rng_state"] if mid_epoch else state["rng_state"],
+            rng_state=state["rng_state"] if mid_epoch else None,
+            # called by the loop right after the resumed epoch resets its metrics
+            restore_metrics=_metrics_loader(self.model, state["metrics"]),
+        )
 
 
 # ---------------------------------------------------------------------- model state
 
 
 def _model_state(model: Any) -> dict[str, Any]:
-    model_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    sched, scaler = getattr(model, "lr_scheduler", None), getattr(model, "_scaler", None)
-    accum = getattr(model, "_accum_steps", 1)
-    micro = getattr(model, "_micro_step", 0)
+    train_state = model.train_state
+    sched, scaler = model.lr_scheduler, train_state.scaler
+    micro, accum = train_state.micro_step, train_state.accum_steps
     grads = None
     if accum > 1 and micro % accum:  # a backup in the middle of gradient accumulation
         grads = {
             n: p.grad.detach().cpu() for n, p in model.named_parameters() if p.grad is not None
         }
     return {
-        "model": model_state,
+        "model": _cpu(model.state_dict()),
         "optimizer": None if model.optimizer is None else _cpu(model.optimizer.state_dict()),
         "lr_scheduler": None if sched is None else _cpu(sched.state_dict()),
         "scaler": None if scaler is None else scaler.state_dict(),
-        "train_counter": getattr(model, "_train_counter", 0),
+        "train_counter": train_state.train_counter,
         "micro_step": micro,
         "grads": grads,
     }
 
 
 def _cpu(obj: Any) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_cpu(v) for v in obj)
-    return obj
+    """``obj`` with every tensor detached and on the CPU."""
+    return tree.map_structure(lambda v: v.detach().cpu() if isinstance(v, torch.Tensor) else v, obj)
 
 
 def _load_model_state(model: Any, state: dict[str, Any], path: str) -> None:
@@ -195,12 +193,13 @@ def _load_model_state(model: Any, state: dict[str, Any], path: str) -> None:
             f"Expected the backup in {path!r} to come from this model and optimizer. "
             f"Received: {e}. Delete it, or use another backup_dir."
         ) from e
+    train_state = model.train_state
     if state["lr_scheduler"] is not None and model.lr_scheduler is not None:
         model.lr_scheduler.load_state_dict(state["lr_scheduler"])
-    if state["scaler"] is not None and getattr(model, "_scaler", None) is not None:
-        model._scaler.load_state_dict(state["scaler"])
-    model._train_counter = state["train_counter"]
-    model._micro_step = state["micro_step"]
+    if state["scaler"] is not None and train_state.scaler is not None:
+        train_state.scaler.load_state_dict(state["scaler"])
+    train_state.train_counter = state["train_counter"]
+    train_state.micro_step = state["micro_step"]
     if state["grads"] is not None:
         params = dict(model.named_parameters())
         for name, grad in state["grads"].items():
@@ -247,44 +246,13 @@ def _load_history(model: Any, saved: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------- metric state
 
 
-def _metric_state(metric: Any) -> dict[str, Any]:
-    """A metric's running state: its tensors and numbers, nested metrics included."""
-    out: dict[str, Any] = {}
-    for key, value in vars(metric).items():
-        if isinstance(value, metrics_lib.Metric):
-            out[key] = {"__metric__": type(value).__name__, "state": _metric_state(value)}
-        elif isinstance(value, _SIMPLE) and key != "_device":
-            out[key] = value.detach().cpu().clone() if isinstance(value, torch.Tensor) else value
-    return out
-
-
-def _load_metric_state(metric: Any, saved: dict[str, Any]) -> None:
-    for key, value in saved.items():
-        if isinstance(value, dict) and "__metric__" in value:
-            _load_nested(metric, key, value)
-        elif isinstance(value, torch.Tensor):
-            setattr(metric, key, value.to(metric._device))
-        else:
-            setattr(metric, key, value)
-
-
-def _load_nested(metric: Any, key: str, saved: dict[str, Any]) -> None:
-    inner = getattr(metric, key, None)
-    if inner is None:  # e.g. AutoAccuracy resolves its kind at the first update
-        inner = getattr(metrics_lib, saved["__metric__"])(name=metric.name)
-        inner._loss = metric._loss
-        inner.to(metric._device)
-        setattr(metric, key, inner)
-    _load_metric_state(inner, saved["state"])
-
-
-def _metrics_loader(tracked: list[Any], saved: list[dict[str, Any]] | None) -> Any:
+def _metrics_loader(model: Any, saved: list[dict[str, Any]] | None) -> Any:
     """A function putting the backed-up running metric values back (None: nothing saved)."""
     if saved is None:
         return None
 
     def load() -> None:
-        for metric, state in zip(tracked, saved):
-            _load_metric_state(metric, state)
+        for metric, state in zip(model.train_state.metrics, saved):
+            metric.load_state_dict(state)
 
     return load

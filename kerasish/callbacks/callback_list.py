@@ -6,11 +6,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from kerasish.callbacks.callback import HOOKS, Callback
+from kerasish.distribute.env import get_rank
 
-__all__ = ["CallbackList"]
+__all__ = ["CallbackList", "overrides"]
 
 
-def _overrides(cb: Any, hook: str) -> bool:
+def overrides(cb: Any, hook: str) -> bool:
+    """Whether ``cb`` implements ``hook``, so that a ``CallbackList`` calls it there.
+
+    True for a ``Callback`` whose class overrides the hook (unless the instance lists it in
+    ``skipped_hooks``), and for any other object with such a method.
+
+    Example:
+        >>> class OnlyEpochs(Callback):
+        ...     def on_epoch_end(self, epoch, logs=None): ...
+        >>> overrides(OnlyEpochs(), "on_epoch_end"), overrides(OnlyEpochs(), "on_train_batch_end")
+        (True, False)
+    """
     if hook in getattr(cb, "skipped_hooks", ()):
         return False
     if not isinstance(cb, Callback):
@@ -51,15 +63,16 @@ class CallbackList:
             if params is not None and hasattr(cb, "set_params"):
                 cb.set_params(params)
         if rank is None:
-            from kerasish.distribute import get_rank
-
             rank = get_rank()
         active = [
             cb for cb in self.callbacks if rank == 0 or not getattr(cb, "rank_zero_only", False)
         ]
         for hook in HOOKS:
-            users = [getattr(cb, hook) for cb in active if _overrides(cb, hook)]
+            users = [getattr(cb, hook) for cb in active if overrides(cb, hook)]
             setattr(self, hook, _dispatcher(users))
+
+    #: ``overrides(cb, hook)``, also reachable from a list (as the strategy uses it).
+    overrides = staticmethod(overrides)
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -89,17 +89,8 @@ class TensorBoard(Callback):
         super().__init__()
         if not isinstance(log_dir, str | os.PathLike):
             raise TypeError(f"Expected log_dir to be a path. Received: log_dir={log_dir!r}")
-        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int):
-            raise TypeError(
-                f"Expected histogram_freq to be an integer. Received: "
-                f"histogram_freq={histogram_freq!r}"
-            )
-        if histogram_freq < 0:
-            raise ValueError(
-                f"Expected histogram_freq >= 0. Received: histogram_freq={histogram_freq!r}"
-            )
         self.log_dir = os.fspath(log_dir)
-        self.histogram_freq = histogram_freq
+        self.histogram_freq = _check_histogram_freq(histogram_freq)
         self.write_graph = bool(write_graph)
         self.write_images = bool(write_images)
         self.write_steps_per_second = bool(write_steps_per_second)
@@ -147,9 +138,7 @@ class TensorBoard(Callback):
 
     # ------------------------------------------------------------------ train
     def on_train_begin(self, logs: dict | None = None) -> None:
-        counter = getattr(self.model, "_train_counter", None)
-        if counter is not None:
-            self._batch_step = int(counter)
+        self._batch_step = self._batches_done()
         self._fit_batch = 0
         self._remove_grad_hooks()
         if self.write_graph and not self._graph_written:
@@ -192,7 +181,9 @@ class TensorBoard(Callback):
             writer.add_scalar(f"evaluation_{name}_vs_iterations", value, step)
 
     def _batches_done(self) -> int:
-        return int(getattr(self.model, "_train_counter", self._batch_step))
+        """The model's batches trained over all fits (this callback's count without a state)."""
+        state = getattr(self.model, "train_state", None)
+        return self._batch_step if state is None else int(state.train_counter)
 
     def _is_histogram_epoch(self, epoch: int) -> bool:
         return self.histogram_freq > 0 and epoch % self.histogram_freq == 0
@@ -271,7 +262,7 @@ class TensorBoard(Callback):
     # ------------------------------------------------------------------ graph
     def _write_graph(self) -> None:
         self._graph_written = True
-        x = getattr(self.model, "_summary_input", None)
+        x = getattr(self.model, "example_input", None)
         if x is None or isinstance(x, Mapping):
             warnings.warn(
                 "TensorBoard could not write the model graph: it needs a tensor (or a tuple of "
@@ -390,6 +381,18 @@ def _weight_image(w: torch.Tensor) -> torch.Tensor | None:
 def _unit(w: torch.Tensor) -> torch.Tensor:
     lo, hi = w.min(), w.max()
     return (w - lo) / (hi - lo) if hi > lo else torch.zeros_like(w)
+
+
+def _check_histogram_freq(histogram_freq: Any) -> int:
+    if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int):
+        raise TypeError(
+            f"Expected histogram_freq to be an integer. Received: histogram_freq={histogram_freq!r}"
+        )
+    if histogram_freq < 0:
+        raise ValueError(
+            f"Expected histogram_freq >= 0. Received: histogram_freq={histogram_freq!r}"
+        )
+    return histogram_freq
 
 
 def _check_update_freq(update_freq: Any) -> str | int:

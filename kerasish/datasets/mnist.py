@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasish.datasets._torchvision import load
+from kerasish.datasets.torchvision_loader import load
 
 __all__ = ["load_data"]
 

@@ -12,9 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from kerasish.models.inspect import is_built
-from kerasish.saving import SavingMixin
-from kerasish.trainer import Trainer
+from kerasish.layers.inspect import is_built
+from kerasish.saving import SavingMixin, register_keras_serializable
+from kerasish.training.state import TrainState
+from kerasish.training.trainer import Trainer
 
 __all__ = ["Model", "Wrapped"]
 
@@ -38,6 +39,7 @@ class Model(SavingMixin, Trainer, nn.Module):
         nn.Module.__init__(self)
         self.compiled = False
         self.stop_training = False
+        self.train_state = TrainState()
 
     # ---------------------------------------------------------------- wrapping
     @staticmethod
@@ -85,7 +87,7 @@ class Model(SavingMixin, Trainer, nn.Module):
                 self.forward_batch(example)
             finally:
                 self.train(was)
-        self._summary_input = example
+        self.example_input = example
 
     def _device_guess(self) -> torch.device:
         if getattr(self, "device", None) is not None:
@@ -169,12 +171,22 @@ class Model(SavingMixin, Trainer, nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+@register_keras_serializable(package="kerasish.models")
 class Wrapped(Model):
     """A kerasish model around an existing ``nn.Module`` (see ``Model.wrap``)."""
 
     def __init__(self, net: nn.Module):
         super().__init__()
         self.net = net
+
+    def get_config(self) -> dict[str, Any]:
+        """``{"net": the wrapped module}``, what ``from_config`` rebuilds from."""
+        return {"net": self.net}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Wrapped:
+        """A ``Wrapped`` around ``config["net"]``."""
+        return cls(config["net"])
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.net(*args, **kwargs)

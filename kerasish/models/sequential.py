@@ -1,4 +1,9 @@
-"""Sequential: a plain stack of modules, each fed the previous one's output."""
+"""Sequential: a plain stack of modules, each fed the previous one's output.
+
+``get_config()``/``from_config()`` describe it by its name and its layers (the modules
+themselves; ``kerasish.saving`` describes those), and it is registered as
+``"kerasish.models>Sequential"``, so model files rebuild it (see ``kerasish.saving``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from typing import Any
 from torch import nn
 
 from kerasish.models.model import Model
+from kerasish.saving import register_keras_serializable
 
 __all__ = ["Sequential"]
 
 
+@register_keras_serializable(package="kerasish.models")
 class Sequential(Model):
     """A linear stack of ``nn.Module`` layers (torch modules or ``kerasish.layers``).
 
@@ -68,6 +75,24 @@ class Sequential(Model):
         last = self.layers[-1]
         del self.layers[len(self.layers) - 1]
         return last
+
+    def get_config(self) -> dict[str, Any]:
+        """``{"name": ..., "layers": [the modules]}``, what ``from_config`` rebuilds from.
+
+        Example:
+            >>> Sequential([nn.Linear(2, 1)], name="tiny").get_config()["name"]
+            'tiny'
+        """
+        return {"name": self.name, "layers": list(self.layers)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """A ``Sequential`` of ``config["layers"]`` named ``config.get("name")``.
+
+        Example:
+            >>> model = Sequential.from_config({"name": None, "layers": [nn.Linear(2, 1)]})
+        """
+        return cls(config["layers"], name=config.get("name"))
 
     def forward(self, x: Any) -> Any:
         for layer in self.layers:

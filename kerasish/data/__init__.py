@@ -1,0 +1,58 @@
+"""kerasish's data: any input (arrays | tensors | dicts | Dataset | DataLoader | generator) ->
+the batches a loop iterates.
+
+- ``arrays``: in-memory data to tensors, sample counts, rows by index.
+- ``sources``: ``ArraySource`` / ``LoaderSource`` / ``IteratorSource`` yield ``(x, y, sw)``.
+- ``adapters``: ``adapt`` picks the source for an input.
+- ``split``: ``validation_split`` / ``validation_data``.
+- ``sharding``: per-rank DataLoader samplers; ``prefetch``: the CUDA side-stream prefetcher.
+- ``feed``: ``Feed``, a source as the loop iterates it (device, class weights, channels-last).
+- ``make``: ``make_sources`` (fit) and ``make_feed`` (evaluate/predict) build the feeds.
+"""
+
+from kerasish.data.adapters import adapt
+from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, nbytes, take, to_tensor
+from kerasish.data.feed import Feed, class_weight_table, keep_on_device, to_channels_last, weigh
+from kerasish.data.make import loader_kwargs, make_feed, make_sources
+from kerasish.data.prefetch import CudaPrefetcher
+from kerasish.data.sharding import ShardSampler, with_sampler
+from kerasish.data.sources import (
+    ArraySource,
+    Batch,
+    IteratorSource,
+    LoaderSource,
+    peek,
+    unpack,
+    warn_exhausted,
+)
+from kerasish.data.split import split_validation, unpack_validation
+
+__all__ = [
+    "adapt",
+    "ArraySource",
+    "Batch",
+    "check_lengths",
+    "class_weight_table",
+    "CudaPrefetcher",
+    "Feed",
+    "first_dim",
+    "is_arraylike",
+    "IteratorSource",
+    "keep_on_device",
+    "loader_kwargs",
+    "LoaderSource",
+    "make_feed",
+    "make_sources",
+    "nbytes",
+    "peek",
+    "ShardSampler",
+    "split_validation",
+    "take",
+    "to_channels_last",
+    "to_tensor",
+    "unpack",
+    "unpack_validation",
+    "warn_exhausted",
+    "weigh",
+    "with_sampler",
+]

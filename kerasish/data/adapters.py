@@ -1,0 +1,96 @@
+"""adapt(): any supported input (arrays | tensors | dicts | Dataset | DataLoader | generator)
+-> a batch source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from torch.utils.data import DataLoader, Dataset, IterableDataset
+
+from kerasish.data.arrays import check_lengths, is_arraylike, to_tensor
+from kerasish.data.sources import ArraySource, IteratorSource, LoaderSource
+
+__all__ = ["adapt"]
+
+
+def adapt(
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    steps: int | None = None,
+    name: str = "x",
+    loader_kwargs: Mapping[str, Any] | None = None,
+) -> Any:
+    """Turn any supported input into a batch source.
+
+    Args:
+        x: arrays/tensors (or a list/tuple/dict of them), a ``Dataset``, a ``DataLoader``, or a
+            generator/iterable of batches.
+        y: targets when ``x`` is array-like; must be None otherwise.
+        sample_weight: per-sample weights when ``x`` is array-like.
+        batch_size: batch size for arrays and Datasets.
+        shuffle: shuffle arrays and map-style Datasets each epoch.
+        steps: the number of batches an epoch takes from a generator (None: until exhausted).
+        name: the argument's name, for error messages.
+        loader_kwargs: extra ``DataLoader`` options for Datasets (num_workers, pin_memory, ...).
+
+    Returns:
+        An ``ArraySource``, ``LoaderSource`` or ``IteratorSource``.
+
+    Raises:
+        ValueError / TypeError: with the argument's name, for empty or mismatched data.
+
+    Example:
+        >>> import numpy as np
+        >>> len(adapt(np.zeros((10, 2)), np.zeros(10), batch_size=4))
+        3
+    """
+    if isinstance(x, DataLoader | Dataset) or (
+        not is_arraylike(x) and x is not None and isinstance(x, Iterable)
+    ):
+        _check_yields_targets(y, sample_weight, name)
+    if isinstance(x, DataLoader):
+        return LoaderSource(x)
+    if isinstance(x, Dataset):
+        return _dataset_source(x, batch_size, shuffle, name, loader_kwargs)
+    if x is None or not is_arraylike(x):
+        if x is not None and isinstance(x, Iterable) and not isinstance(x, str | bytes):
+            return IteratorSource(x, steps)
+        raise TypeError(
+            f"Expected {name} to be arrays/tensors (or a list/tuple/dict of them), a "
+            f"Dataset, a DataLoader or a generator of batches. Received: {name} of "
+            f"type {type(x).__name__}"
+        )
+    x, y, sw = (to_tensor(a, n) for a, n in ((x, name), (y, "y"), (sample_weight, "sample_weight")))
+    check_lengths(x, y, sw, name)
+    return ArraySource(x, y, sw, batch_size, shuffle)
+
+
+def _check_yields_targets(y: Any, sample_weight: Any, name: str) -> None:
+    if y is not None:
+        raise ValueError(
+            f"Expected y=None when {name} is a Dataset, DataLoader or "
+            f"generator (it yields the targets). Received: y of type "
+            f"{type(y).__name__}"
+        )
+    if sample_weight is not None:
+        raise ValueError(
+            f"Expected sample_weight=None when {name} is a Dataset, DataLoader "
+            f"or generator: yield (x, y, sample_weight) instead. Received: "
+            f"sample_weight of type {type(sample_weight).__name__}"
+        )
+
+
+def _dataset_source(
+    x: Dataset, batch_size: int, shuffle: bool, name: str, loader_kwargs: Any
+) -> LoaderSource:
+    if not isinstance(x, IterableDataset) and len(x) == 0:  # type: ignore[arg-type]
+        raise ValueError(f"Expected a non-empty Dataset. Received: {name} with 0 samples")
+    kw = dict(loader_kwargs or {})
+    shuffle = shuffle and not isinstance(x, IterableDataset)
+    loader = DataLoader(x, batch_size=batch_size, shuffle=shuffle, **kw)
+    return LoaderSource(loader, owned=True)

@@ -1,0 +1,90 @@
+"""Validation data: split off the last fraction (as Keras does) or unpack validation_data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
+
+from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, take, to_tensor
+
+__all__ = ["split_validation", "unpack_validation"]
+
+
+def split_validation(
+    x: Any, y: Any, sample_weight: Any, validation_split: float
+) -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any]]:
+    """Split off the last ``validation_split`` fraction, before any shuffling, as Keras does.
+
+    Works for arrays/tensors and map-style Datasets.
+
+    Returns:
+        ``((x, y, sample_weight), (x_val, y_val, sample_weight_val))``.
+
+    Raises:
+        ValueError: for a DataLoader, a generator or an IterableDataset, or a split that
+            leaves either part empty.
+
+    Example:
+        >>> import numpy as np
+        >>> (x, _, _), (xv, _, _) = split_validation(np.zeros((10, 1)), None, None, 0.2)
+        >>> len(x), len(xv)
+        (8, 2)
+    """
+    if isinstance(x, DataLoader) or (
+        isinstance(x, Iterable) and not is_arraylike(x) and not isinstance(x, Dataset)
+    ):
+        raise ValueError(
+            f"Expected arrays, tensors or a map-style Dataset with "
+            f"validation_split; use validation_data with a DataLoader or "
+            f"generator. Received: validation_split={validation_split} with x of "
+            f"type {type(x).__name__}"
+        )
+    if isinstance(x, Dataset):
+        return _split_dataset(x, validation_split)
+    x, y, sw = (
+        to_tensor(a, nm) for a, nm in ((x, "x"), (y, "y"), (sample_weight, "sample_weight"))
+    )
+    check_lengths(x, y, sw, "x")
+    cut = _cut(first_dim(x), validation_split)
+    head, tail = slice(0, cut), slice(cut, None)
+    return (
+        (take(x, head), take(y, head), take(sw, head)),
+        (take(x, tail), take(y, tail), take(sw, tail)),
+    )
+
+
+def _split_dataset(x: Dataset, validation_split: float) -> tuple[Any, Any]:
+    if isinstance(x, IterableDataset):
+        raise ValueError(
+            "Expected a map-style Dataset with validation_split. Received: x is an IterableDataset"
+        )
+    n = len(x)  # type: ignore[arg-type]
+    cut = _cut(n, validation_split)
+    return (Subset(x, range(cut)), None, None), (Subset(x, range(cut, n)), None, None)
+
+
+def _cut(n: int, validation_split: float) -> int:
+    cut = int(n * (1.0 - validation_split))
+    if cut == 0 or cut == n:
+        raise ValueError(
+            f"Expected validation_split to leave samples for both training and "
+            f"validation. Received: validation_split={validation_split} with "
+            f"{n} samples"
+        )
+    return cut
+
+
+def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
+    """Split ``validation_data`` as Keras does: ``(x, y)``, ``(x, y, sw)`` or a loader-like.
+
+    Example:
+        >>> import numpy as np
+        >>> [v is None for v in unpack_validation((np.zeros(2), np.zeros(2)))]
+        [False, False, True]
+    """
+    if isinstance(validation_data, tuple | list) and len(validation_data) in (2, 3):
+        if is_arraylike(validation_data[0]) or isinstance(validation_data[0], Mapping):
+            return tuple(validation_data) + (None,) * (3 - len(validation_data))
+    return validation_data, None, None

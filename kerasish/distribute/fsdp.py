@@ -1,0 +1,106 @@
+"""FSDP2: shard a network block by block, and read or load its whole state dict for saving."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+__all__ = ["is_fsdp", "fully_shard", "broadcast_module", "full_state_dict", "load_full_state_dict"]
+
+
+def is_fsdp(model: nn.Module) -> bool:
+    """True when ``model`` was sharded with FSDP2's ``fully_shard``."""
+    from torch.distributed.fsdp import FSDPModule
+
+    return isinstance(model, FSDPModule)
+
+
+def broadcast_module(model: nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every rank (an FSDP model is left alone)."""
+    if is_fsdp(model):
+        return
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            dist.broadcast(t.data, src=0)
+
+
+def _units(model: nn.Module) -> list[nn.Module]:
+    """The blocks to shard one by one: the children below the chain of single containers."""
+    root = model
+    while True:
+        children = [c for c in root.children() if any(True for _ in c.parameters())]
+        if len(children) != 1:
+            return children
+        root = children[0]
+
+
+def fully_shard(model: nn.Module, optimizer: torch.optim.Optimizer | None) -> None:
+    """Shard ``model`` (each block, then the whole) from rank 0's weights; once.
+
+    An optimizer built before sharding is pointed at the sharded parameters.
+
+    Raises:
+        ValueError: when ``optimizer`` has already stepped (its state is per parameter).
+    """
+    from torch.distributed.fsdp import fully_shard as shard
+
+    if is_fsdp(model):
+        return
+    names = {id(p): n for n, p in model.named_parameters()}
+    broadcast_module(model)  # the shards then come from one set of weights
+    for unit in _units(model):
+        if not is_fsdp(unit):
+            shard(unit)
+    shard(model)
+    if optimizer is not None:
+        _remap_optimizer(optimizer, names, dict(model.named_parameters()))
+
+
+def _remap_optimizer(opt: torch.optim.Optimizer, names: dict[int, str], new: dict) -> None:
+    """Point an optimizer built before ``fully_shard`` at the sharded parameters, in place."""
+    if opt.state:
+        raise ValueError(
+            "Expected an optimizer that has not stepped yet with distribute='fsdp' "
+            "(fully_shard replaces the parameters). Received: an optimizer with state"
+        )
+    for group in opt.param_groups:
+        group["params"] = [new[names[id(p)]] if id(p) in names else p for p in group["params"]]
+
+
+def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's whole state dict, also for an FSDP-sharded model (for saving).
+
+    For FSDP this is collective (call it on every rank): rank 0 gets the full tensors on the
+    CPU, the other ranks an empty dict. Otherwise it is ``model.state_dict()``.
+
+    Example:
+        >>> sd = full_state_dict(model)
+        >>> if is_main_process():
+        ...     torch.save(sd, "model.pt")
+    """
+    if not is_fsdp(model):
+        return model.state_dict()
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=options)
+
+
+def load_full_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
+    """Load a whole state dict, also into an FSDP-sharded model (each rank keeps its shard).
+
+    For FSDP this is collective: rank 0 passes the full dict, the others may pass ``{}``.
+
+    Example:
+        >>> load_full_state_dict(model, torch.load("model.pt") if is_main_process() else {})
+    """
+    if not is_fsdp(model):
+        model.load_state_dict(state_dict)
+        return
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    options = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+    set_model_state_dict(model, dict(state_dict), options=options)

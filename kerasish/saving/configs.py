@@ -1,0 +1,328 @@
+"""Architecture configs: a JSON description of a model that rebuilds it, and back.
+
+``module_config(module)`` describes kerasish layers (their ``get_config``), standard
+``torch.nn`` modules (their constructor arguments, read back from their attributes and
+checked by rebuilding), and any class with ``get_config`` (registered classes, such as
+``Sequential`` and ``Model.wrap``'s ``Wrapped``, carry their ``registered_name``).
+``module_from_config(cfg, resolver)`` rebuilds one, taking every class and function the file
+names from a ``safe_load.Resolver``. ``encode``/``decode`` carry config values (tuples, dtypes,
+modules, classes, functions) through JSON.
+
+Example:
+    >>> cfg = module_config(Sequential([nn.Linear(3, 2)]))
+    >>> model = module_from_config(cfg, Resolver(None, safe_mode=True))
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
+
+from kerasish import layers as layers_lib
+from kerasish.saving import registry
+from kerasish.saving.safe_load import Resolver, lookup
+
+__all__ = [
+    "Undescribable",
+    "architecture",
+    "decode",
+    "decode_shapes",
+    "encode",
+    "init_params",
+    "input_shapes",
+    "module_config",
+    "module_from_config",
+    "object_ref",
+]
+
+_RNN_ARGS = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout")
+_ARG_TABLE = {
+    "LSTM": (*_RNN_ARGS, "bidirectional", "proj_size"),
+    "GRU": (*_RNN_ARGS, "bidirectional"),
+    "RNN": (*_RNN_ARGS, "bidirectional", "nonlinearity"),
+}
+_SKIP_ARGS = {"device", "dtype", "size_average", "reduce", "_weight", "_freeze"}
+_MISSING = object()
+_META_ABOVE = 1 << 20  # parameters
+_LEGACY_MODELS = {"Sequential": "kerasish.models>Sequential", "Wrapped": "kerasish.models>Wrapped"}
+
+
+class Undescribable(Exception):
+    """A part of a model (or of its compile config) has no portable description."""
+
+
+# --------------------------------------------------------------------------- JSON values
+
+
+def encode(value: Any, where: str) -> Any:
+    """A JSON-able form of a config value.
+
+    Raises:
+        Undescribable: for anything else (naming ``where``).
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v, where) for v in value]}
+    if isinstance(value, list):
+        return [encode(v, where) for v in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: encode(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, torch.dtype):
+        return {"__dtype__": str(value).removeprefix("torch.")}
+    if isinstance(value, nn.Module):
+        return {"__module__": module_config(value)}
+    if isinstance(value, type):
+        return {"__class__": object_ref(value, where)}
+    if callable(value):
+        return {"__function__": object_ref(value, where)}
+    raise Undescribable(f"{where} holds a {type(value).__name__}, which has no JSON form")
+
+
+def object_ref(obj: Any, where: str) -> str:
+    """``"module:qualname"`` for an importable class or function.
+
+    Raises:
+        Undescribable: for lambdas, local objects and objects not reachable by that path.
+    """
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        raise Undescribable(f"{where} is {obj!r}, a lambda or local object without an import path")
+    loaded = sys.modules.get(module)
+    name = getattr(obj, "__name__", "")
+    for path in (name, qualname):  # the public name first (torch.tanh, not a private class)
+        if loaded is not None and path and lookup(loaded, path) is obj:
+            return f"{module}:{path}"
+    raise Undescribable(f"{where} is {obj!r}, which is not reachable as {module}.{qualname}")
+
+
+def decode(value: Any, resolver: Resolver) -> Any:
+    """The value ``encode`` described, with classes and functions from ``resolver``."""
+    if isinstance(value, list):
+        return [decode(v, resolver) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, inner),) = value.items()
+        if key == "__tuple__":
+            return tuple(decode(v, resolver) for v in inner)
+        if key == "__dtype__" and isinstance(getattr(torch, inner, None), torch.dtype):
+            return getattr(torch, inner)
+        if key == "__module__":
+            return module_from_config(inner, resolver)
+        if key in ("__class__", "__function__"):
+            return resolver.ref(inner, "class" if key == "__class__" else "function")
+    return {k: decode(v, resolver) for k, v in value.items()}
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def module_config(module: nn.Module) -> dict[str, Any]:
+    """A JSON-able description of ``module`` that ``module_from_config`` rebuilds.
+
+    Raises:
+        Undescribable: naming the part that has no description.
+    """
+    cls = type(module)
+    if layers_lib.LAYERS.get(cls.__name__) is cls:
+        config = encode(module.get_config(), cls.__name__)
+        return {"package": "kerasish.layers", "class_name": cls.__name__, "config": config}
+    if _is_torch_module(cls):
+        return _torch_module_config(module)
+    if callable(getattr(module, "get_config", None)):
+        cfg = {"package": "custom", "module": cls.__module__, "class_name": cls.__qualname__}
+        name = registry.get_registered_name(cls)
+        if registry.get_registered_object(name) is cls:
+            cfg["registered_name"] = name
+        return {**cfg, "config": encode(module.get_config(), cls.__name__)}
+    raise Undescribable(
+        f"{cls.__qualname__} is neither a kerasish layer, a standard torch.nn module, nor a "
+        "class with get_config()"
+    )
+
+
+def architecture(model: nn.Module) -> tuple[dict[str, Any] | None, str | None]:
+    """``(module_config(model), None)``, or ``(None, why not)``."""
+    try:
+        return module_config(model), None
+    except Undescribable as e:
+        return None, str(e)
+
+
+def _is_torch_module(cls: type) -> bool:
+    return cls.__module__.startswith("torch.nn.modules") and getattr(nn, cls.__name__, None) is cls
+
+
+def _torch_module_config(module: nn.Module) -> dict[str, Any]:
+    cls = type(module)
+    cfg: dict[str, Any] = {"package": "torch.nn", "class_name": cls.__name__}
+    if isinstance(module, nn.ModuleList):
+        cfg["layers"] = [module_config(m) for m in module]
+    elif isinstance(module, nn.Sequential | nn.ModuleDict):
+        cfg["layers"] = [[k, module_config(m)] for k, m in module.named_children()]
+    else:
+        args = _torch_module_args(module)
+        cfg["config"] = encode(args, cls.__name__)
+        _check_rebuild(module, args)
+    return cfg
+
+
+def init_params(cls: type) -> list[tuple[str, Any]]:
+    """The constructor arguments of ``cls`` (name, default), without device/dtype and such."""
+    if cls.__name__ in _ARG_TABLE:
+        return [(name, None) for name in _ARG_TABLE[cls.__name__]]
+    params = inspect.signature(cls.__init__).parameters.values()
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [
+        (p.name, p.default)
+        for p in list(params)[1:]
+        if p.kind in plain and p.name not in _SKIP_ARGS
+    ]
+
+
+def _torch_module_args(module: nn.Module) -> dict[str, Any]:
+    """Constructor arguments of a torch.nn module, read from its same-named attributes."""
+    args = {}
+    for name, default in init_params(type(module)):
+        value = getattr(module, name, _MISSING)
+        if name == "bias" and (value is None or isinstance(value, torch.Tensor)):
+            value = value is not None
+        if value is _MISSING:
+            if default is inspect.Parameter.empty:
+                raise Undescribable(
+                    f"{type(module).__name__}: the argument {name!r} is not readable from "
+                    "the module"
+                )
+            continue
+        args[name] = value
+    return args
+
+
+def _check_rebuild(module: nn.Module, args: dict[str, Any]) -> None:
+    """Rebuild ``module`` from ``args`` and compare; big modules are rebuilt on the meta
+    device (small ones on the CPU: the first meta initialisation costs torch seconds)."""
+    cls = type(module)
+    big = sum(p.numel() for p in module.parameters()) > _META_ABOVE
+    with torch.random.fork_rng(devices=[]):
+        try:
+            twin = cls(**args, device="meta") if big else cls(**args)
+        except TypeError:
+            try:
+                twin = cls(**args)
+            except Exception as e:  # noqa: BLE001 - any failure means "not describable"
+                raise Undescribable(f"{cls.__name__}(**{args}) fails: {e}") from e
+        except Exception as e:  # noqa: BLE001
+            raise Undescribable(f"{cls.__name__}(**{args}) fails: {e}") from e
+    if repr(twin) != repr(module) or _shapes(twin) != _shapes(module):
+        raise Undescribable(
+            f"{cls.__name__}: the arguments read from its attributes ({args}) rebuild "
+            f"{twin!r}, not {module!r}"
+        )
+
+
+def _shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items() if not is_lazy(v)}
+
+
+# --------------------------------------------------------------------------- rebuilding
+
+
+def module_from_config(cfg: dict[str, Any], resolver: Resolver) -> nn.Module:
+    """The module ``module_config`` described, with classes from ``resolver``.
+
+    Raises:
+        ValueError: for a class safe mode refuses (naming ``custom_objects``), or an unknown
+            kerasish layer or torch.nn class.
+    """
+    package, name = cfg["package"], cfg["class_name"]
+    if package == "kerasish.layers":
+        if name not in layers_lib.LAYERS:
+            raise ValueError(
+                f"Expected a kerasish layer among {sorted(layers_lib.LAYERS)}. Received: "
+                f"class_name={name!r} (saved by a newer kerasish?)"
+            )
+        return layers_lib.LAYERS[name].from_config(decode(cfg["config"], resolver))
+    if package == "kerasish.models":
+        return _legacy_model(cfg, resolver)
+    if package == "torch.nn":
+        return _torch_module(cfg, resolver)
+    cls = _custom_class(cfg, resolver)
+    config = decode(cfg["config"], resolver)
+    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+
+
+def _custom_class(cfg: dict[str, Any], resolver: Resolver) -> type:
+    """The class of a ``"custom"`` entry: by its registered name when this process has it
+    registered, else by its import path."""
+    registered_name = cfg.get("registered_name")
+    cls = resolver.registered(registered_name) if isinstance(registered_name, str) else None
+    if cls is None:
+        return resolver.ref(f"{cfg['module']}:{cfg['class_name']}", "module")
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(
+            "Expected registered_name to name an nn.Module class. Received: "
+            f"registered_name={registered_name!r}, which is {cls!r}"
+        )
+    return cls
+
+
+def _legacy_model(cfg: dict[str, Any], resolver: Resolver) -> nn.Module:
+    """Files of kerasish <= 0.1 describe Sequential and Wrapped by their own shape."""
+    registered_name = _LEGACY_MODELS.get(cfg["class_name"])
+    cls = resolver.registered(registered_name) if registered_name else None
+    if cls is None:
+        raise ValueError(
+            f"Expected a kerasish model among {sorted(_LEGACY_MODELS)}. Received: "
+            f"class_name={cfg['class_name']!r}"
+        )
+    if cfg["class_name"] == "Wrapped":
+        return cls.from_config({"net": module_from_config(cfg["net"], resolver)})
+    layers = [module_from_config(c, resolver) for c in cfg["layers"]]
+    return cls.from_config({**decode(cfg["config"], resolver), "layers": layers})
+
+
+def _torch_module(cfg: dict[str, Any], resolver: Resolver) -> nn.Module:
+    cls = getattr(nn, cfg["class_name"], None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(
+            f"Expected a torch.nn module class name. Received: class_name={cfg['class_name']!r}"
+        )
+    if cls is nn.ModuleList:
+        return nn.ModuleList([module_from_config(c, resolver) for c in cfg["layers"]])
+    if cls in (nn.Sequential, nn.ModuleDict):
+        items = OrderedDict((k, module_from_config(c, resolver)) for k, c in cfg["layers"])
+        return cls(items)
+    return cls(**decode(cfg["config"], resolver))
+
+
+# --------------------------------------------------------------------------- input shapes
+
+
+def input_shapes(example: Any) -> Any:
+    """The JSON form of the input shapes of an example batch (batch dimension None)."""
+    if isinstance(example, torch.Tensor):
+        return {"__tuple__": [None, *example.shape[1:]]}
+    if isinstance(example, list | tuple):
+        return [input_shapes(e) for e in example]
+    if isinstance(example, Mapping):
+        return {"__dict__": {k: input_shapes(v) for k, v in example.items()}}
+    return None
+
+
+def decode_shapes(value: Any) -> Any:
+    """The shapes ``input_shapes`` wrote, as ``build()`` takes them."""
+    if isinstance(value, list):
+        return [decode_shapes(v) for v in value]
+    if isinstance(value, dict) and "__tuple__" in value:
+        return tuple(value["__tuple__"])
+    if isinstance(value, dict) and "__dict__" in value:
+        return {k: decode_shapes(v) for k, v in value["__dict__"].items()}
+    return value

@@ -1,0 +1,33 @@
+"""``SavingMixin``: ``save``, ``save_weights``, ``load_weights`` and ``export`` on a model.
+
+Each method *is* the module function of the same job, with the model as ``self``
+(``model.load_weights(filepath)`` is ``load_weights(model, filepath)``), so every one has a
+single implementation and a single docstring.
+
+Example:
+    >>> model.save("model.kerasish")
+    >>> model.save_weights("weights.safetensors")
+    >>> model.load_weights("weights.safetensors")
+    >>> model.export("model.onnx", input_shape=(None, 1, 28, 28))
+"""
+
+from __future__ import annotations
+
+from kerasish.saving.export import export_model
+from kerasish.saving.model_file import save_model
+from kerasish.saving.weights import load_weights, save_weights
+
+__all__ = ["SavingMixin"]
+
+
+class SavingMixin:
+    """``save``, ``save_weights``, ``load_weights`` and ``export`` for ``kerasish.Model``.
+
+    See ``kerasish.saving.save_model``, ``save_weights``, ``load_weights`` and
+    ``export_model`` for the arguments.
+    """
+
+    save = save_model
+    save_weights = save_weights
+    load_weights = load_weights
+    export = export_model

@@ -1,0 +1,150 @@
+"""TrainState: where a model is in its training, and the live objects of the running loop.
+
+One ``TrainState`` per model (``model.train_state``), made with the model and kept across
+``compile`` and ``fit`` calls. It holds the counters a checkpoint needs to resume exactly
+(epoch, step, micro-step, batches trained, the RNG state the epoch drew its order from), the
+tracked metrics and their lazy logs, the GradScaler, and the resume point a callback such as
+``BackupAndRestore`` asks for. The loop (``kerasish.training.loop``) reads and advances it;
+callbacks read it; nothing else keeps training state on the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+__all__ = ["TrainState", "BatchLogs", "Resume"]
+
+
+class BatchLogs(Mapping):
+    """The running loss and metrics, read from the device only when a key is read.
+
+    One object serves a whole loop: no dict is built per batch, and nothing waits for the
+    device unless a callback reads a value.
+
+    Example:
+        >>> logs = BatchLogs([])
+        >>> dict(logs)
+        {}
+    """
+
+    def __init__(self, tracked: list[Any]):
+        self.tracked = {m.name: m for m in tracked}
+
+    def __getitem__(self, key: str) -> float:
+        return float(self.tracked[key].result())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tracked)
+
+    def __len__(self) -> int:
+        return len(self.tracked)
+
+    def snapshot(self) -> dict[str, float]:
+        """Every value as a float (one host sync)."""
+        values = [m.result() for m in self.tracked.values()]
+        if not values:
+            return {}
+        floats = torch.stack([v.detach().float().reshape(()).cpu() for v in values]).tolist()
+        return dict(zip(self.tracked, floats))
+
+
+@dataclass
+class Resume:
+    """Where the next ``fit`` starts: an epoch, the batches of it already done, and the RNG
+    states that replay its order (see ``TrainState.request_resume``)."""
+
+    epoch: int
+    step: int = 0
+    epoch_rng_state: torch.Tensor | None = None
+    rng_state: torch.Tensor | None = None
+    restore_metrics: Callable[[], None] | None = None
+
+
+@dataclass
+class TrainState:
+    """The training position and live loop objects of one model.
+
+    Attributes:
+        epoch: the current (or last) epoch index.
+        step: batches done in the current epoch.
+        micro_step: backward passes since training began (the optimizer steps every
+            ``accum_steps`` of them).
+        accum_steps: ``gradient_accumulation_steps`` of the running fit.
+        train_counter: batches trained over all fits.
+        epoch_rng_state: torch's RNG state just before the current epoch drew its order.
+        scaler: the fp16 GradScaler, or None.
+        metrics: the tracked loss and compiled metrics (``model.metrics``).
+        logs: the lazy ``BatchLogs`` over ``metrics``.
+        forward_module: None, or the wrapper (DDP) that ``forward_batch`` calls while a
+            training loop runs.
+        resume: the resume point asked for by ``request_resume`` (taken by the next fit).
+
+    Example:
+        >>> state = TrainState()
+        >>> state.request_resume(epoch=2)
+        >>> state.take_resume().epoch
+        2
+    """
+
+    epoch: int = 0
+    step: int = 0
+    micro_step: int = 0
+    accum_steps: int = 1
+    train_counter: int = 0
+    epoch_rng_state: torch.Tensor | None = None
+    scaler: Any = None
+    metrics: list[Any] = field(default_factory=list)
+    logs: BatchLogs | None = None
+    forward_module: Any = None
+    resume: Resume | None = None
+
+    def request_resume(
+        self,
+        epoch: int,
+        step: int = 0,
+        epoch_rng_state: torch.Tensor | None = None,
+        rng_state: torch.Tensor | None = None,
+        restore_metrics: Callable[[], None] | None = None,
+    ) -> None:
+        """Make the next ``fit`` start at ``epoch`` with ``step`` batches of it done.
+
+        Args:
+            epoch: the epoch to start at.
+            step: batches of that epoch already trained (they are skipped, in the same order).
+            epoch_rng_state: torch RNG state to set before the epoch draws its order.
+            rng_state: torch RNG state to set after the skipped batches (mid-epoch resumes).
+            restore_metrics: called right after the resumed epoch resets its metrics.
+        """
+        self.resume = Resume(epoch, step, epoch_rng_state, rng_state, restore_metrics)
+
+    def take_resume(self) -> Resume | None:
+        """The pending resume point, cleared."""
+        resume, self.resume = self.resume, None
+        return resume
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters (for checkpoints); the scaler's state when there is one."""
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "micro_step": self.micro_step,
+            "train_counter": self.train_counter,
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.micro_step, self.train_counter = int(state["micro_step"]), int(state["train_counter"])
+        if state.get("scaler") is not None and self.scaler is not None:
+            self.scaler.load_state_dict(state["scaler"])
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy or pickle of the model leaves the DDP wrapper behind.
+        state = dict(self.__dict__)
+        state["forward_module"] = None
+        return state

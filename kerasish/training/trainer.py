@@ -1,0 +1,666 @@
+"""Trainer: compile/fit/evaluate/predict, the *_on_batch calls, and the three steps.
+
+``Trainer`` is mixed into ``kerasish.Model`` (an ``nn.Module``). Its public methods check
+their arguments, ask ``kerasish.data`` for feeds (batches placed, weighted and sharded),
+build the callbacks, and hand over to ``kerasish.training.loop``. The steps
+(``train_step``/``test_step``/``predict_step``) are the per-batch work and the place users
+override: forward, loss, backward, optimizer step, metric update, all on the device.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from kerasish import data as data_lib
+from kerasish import devices, losses, optimizers, tree
+from kerasish import distribute as distribute_lib
+from kerasish import metrics as metrics_lib
+from kerasish.callbacks.callback_list import CallbackList
+from kerasish.callbacks.history import History
+from kerasish.callbacks.progbar import ProgbarLogger, resolve_verbose
+from kerasish.layers.inspect import output_activation
+from kerasish.training import checks, loop
+from kerasish.training.compile import CompileConfig, flat_losses, loss_pairs, make_compile_config
+from kerasish.training.state import BatchLogs
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """compile/fit/evaluate/predict for an ``nn.Module`` (mixed into ``kerasish.Model``)."""
+
+    example_input: Any = None
+    optimizer: Any = None
+    lr_scheduler: Any = None
+    strategy: Any = None
+    _compile_config: CompileConfig | None = None
+    _loss_tracker: Any = None
+    _jit_fn: Any = None
+    _clipping: Any = None
+    _trainable_params: list = []
+    _grad_check: Any = None
+    _batch_schedule = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        *,
+        device: Any = "auto",
+        lr_scheduler: Any = None,
+        scheduler_interval: str = "epoch",
+        mixed_precision: str | None = None,
+        jit_compile: bool | str = False,
+        compile_mode: str | None = None,
+        channels_last: bool = False,
+        distribute: str | None = "auto",
+    ) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: a name ("adam", "sgd", ...), a ``kerasish.optimizers`` object, a torch
+                optimizer class, or a torch optimizer instance over this model's parameters.
+            loss: a Keras or PyTorch loss name, a ``kerasish.losses`` object, a torch loss
+                module, or a callable ``loss(y_true, y_pred)``; a list/dict for several outputs.
+            metrics: a list of names, ``kerasish.metrics`` objects, callables or torchmetrics
+                metrics (a dict of lists for several named outputs).
+            loss_weights: weights of the losses of several outputs (list or dict).
+            device: "auto" (CUDA, then MPS, then CPU; ``KERASISH_DEVICE`` overrides), or a
+                device.
+            lr_scheduler: a ``torch.optim.lr_scheduler`` instance, or a callable
+                ``optimizer -> scheduler`` (for optimizers kerasish builds).
+            scheduler_interval: "epoch" (default) or "batch": when the scheduler steps.
+            mixed_precision: None, "bf16" or "fp16" (autocast for forward and loss; fp16 adds
+                a GradScaler).
+            jit_compile: True (or "auto") to ``torch.compile`` the forward and loss.
+            compile_mode: ``torch.compile``'s mode ("default", "reduce-overhead", ...).
+            channels_last: store conv weights and image batches channels-last.
+            distribute: "auto" (DDP when launched with torchrun or
+                ``kerasish.distribute.launch``, else one process), "ddp", "fsdp" (FSDP2
+                ``fully_shard``; both need a launch) or None (never distribute). See
+                ``kerasish.distribute`` for what changes across ranks.
+
+        Raises:
+            ValueError: for unknown names or inconsistent arguments, before anything changes.
+
+        Example:
+            >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+            ...               metrics=["accuracy"])
+        """
+        config = make_compile_config(
+            optimizer,
+            loss,
+            metrics,
+            loss_weights,
+            lr_scheduler=lr_scheduler,
+            scheduler_interval=scheduler_interval,
+            mixed_precision=mixed_precision,
+            jit_compile=jit_compile,
+            compile_mode=compile_mode,
+            channels_last=channels_last,
+            distribute=distribute,
+        )
+        self.strategy = distribute_lib.setup(distribute, devices.resolve(device))
+        self.device = self.strategy.device
+        self.to(self.device)
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+        self.compile_config = config
+        opt = config.optimizer
+        self.optimizer = opt if isinstance(opt, torch.optim.Optimizer) else None
+        self.lr_scheduler = None
+        self.train_state.scaler = None
+        self.train_state.metrics, self.train_state.logs = [], None  # rebuilt for the new metrics
+        self._loss_tracker = None
+        for lo in flat_losses(config.loss):
+            if hasattr(lo, "to"):
+                lo.to(self.device)  # e.g. a torch loss's class-weight buffer
+        self._set_loss_activation()
+        self.compiled = True
+
+    @property
+    def compile_config(self) -> CompileConfig | None:
+        """What ``compile`` was given, resolved (None before ``compile``). Assigning a changed
+        copy (``cfg.replace(optimizer=recipe)``) makes the next ``fit`` build a fresh optimizer
+        and scheduler when the recipe changed."""
+        return self._compile_config
+
+    @compile_config.setter
+    def compile_config(self, config: CompileConfig) -> None:
+        if not isinstance(config, CompileConfig):
+            raise TypeError(
+                f"Expected a CompileConfig (model.compile_config.replace(...)). "
+                f"Received: compile_config={config!r}"
+            )
+        old, self._compile_config = self._compile_config, config
+        self.loss = config.loss
+        self._jit_fn = None
+        if old is not None and old.optimizer is not config.optimizer:
+            opt = config.optimizer
+            self.optimizer = opt if isinstance(opt, torch.optim.Optimizer) else None
+            self.lr_scheduler = None
+
+    def _set_loss_activation(self) -> None:
+        """Tell crossentropy losses in "auto" mode what the model's last layer is."""
+        act = output_activation(self)
+        for lo in flat_losses(self.loss):
+            if getattr(lo, "from_logits", False) is None and act is not None:
+                lo.from_logits = act not in ("softmax", "sigmoid")
+
+    def uses_compiled_loss(self) -> bool:
+        """True when the default ``train_step`` trains on the compiled loss."""
+        return type(self).train_step is Trainer.train_step and self.loss is not None
+
+    # ------------------------------------------------------------------ steps
+    def forward_batch(self, x: Any) -> Any:
+        """Call the model on ``x``: a dict as keyword arguments, a list/tuple as positional.
+
+        While a distributed (DDP) training loop runs, the call goes through the
+        ``DistributedDataParallel`` wrapper, which averages the gradients over the ranks; call
+        this (not ``self(x)``) in an overridden ``train_step``.
+        """
+        call = self.train_state.forward_module
+        if call is None:
+            call = self
+        if isinstance(x, Mapping):
+            return call(**x)
+        if isinstance(x, list | tuple):
+            return call(*x)
+        return call(x)
+
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
+    ) -> torch.Tensor:
+        """The loss of a batch (override for custom losses); weighted sum over outputs."""
+        loss = self.loss
+        if not isinstance(loss, Mapping | list | tuple):
+            return loss(y, y_pred, sample_weight)
+        weights = self.compile_config.loss_weights
+        keys = loss.keys() if isinstance(loss, Mapping) else range(len(loss))
+        total = None
+        for k in keys:
+            w = 1.0 if weights is None else weights[k]
+            term = loss[k](y[k], y_pred[k], sample_weight) * w
+            total = term if total is None else total + term
+        return total
+
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None, loss: Any = None
+    ) -> BatchLogs:
+        """Update the loss tracker (when ``loss`` is given) and the metrics with a batch.
+
+        Returns:
+            The logs: a mapping whose values are read from the device only when accessed.
+        """
+        if loss is not None:
+            self._loss_tracker.update_state(loss.detach(), sample_weight=data_lib.first_dim(x))
+        for m in self.compile_config.metrics:
+            key = getattr(m, "output_key", None)
+            if key is None:
+                m.update_state(y, y_pred, sample_weight)
+            else:
+                m.update_state(y[key], y_pred[key], sample_weight)
+        return self.train_state.logs
+
+    @property
+    def metrics(self) -> list[metrics_lib.Metric]:
+        """The loss tracker and the compiled metrics (empty before the first fit/evaluate)."""
+        return list(self.train_state.metrics)
+
+    def train_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
+        """One optimisation step on a batch ``(x, y, sample_weight)``; returns the logs.
+
+        Override it for custom training (GANs, custom losses): compute the loss, call
+        ``self.apply_gradients(loss)`` (or step your own optimizers), then return
+        ``self.compute_metrics(x, y, y_pred, sample_weight, loss)`` or any mapping of logs.
+        """
+        x, y, sw = data
+        if self.train_state.accum_steps > 1:
+            state = self.train_state
+            with self.strategy.no_sync(self, (state.micro_step + 1) % state.accum_steps == 0):
+                y_pred, loss = self._forward_loss(x, y, sw)
+                self.apply_gradients(loss)
+        else:
+            y_pred, loss = self._forward_loss(x, y, sw)
+            self.apply_gradients(loss)
+        return self.compute_metrics(x, y, y_pred, sw, loss)
+
+    def test_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
+        """Loss and metrics of one batch, without gradients; returns the logs."""
+        x, y, sw = data
+        y_pred, loss = self._forward_loss(x, y, sw)
+        return self.compute_metrics(x, y, y_pred, sw, loss)
+
+    def predict_step(self, data: tuple[Any, Any, Any]) -> Any:
+        """The model's output for one batch."""
+        with devices.autocast(self.device, self._precision()):
+            return self.forward_batch(data[0])
+
+    def _precision(self) -> str | None:
+        return None if self.compile_config is None else self.compile_config.mixed_precision
+
+    def _forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
+        if self._jit_fn is not None:
+            return self._jit_fn(x, y, sw)
+        return self._eager_forward_loss(x, y, sw)
+
+    def _eager_forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
+        precision = self.compile_config.mixed_precision
+        if precision is None:
+            y_pred = self.forward_batch(x)
+            return y_pred, None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
+        with devices.autocast(self.device, precision):
+            y_pred = self.forward_batch(x)
+            loss = None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
+        return y_pred, loss
+
+    def apply_gradients(self, loss: torch.Tensor) -> None:
+        """Backward, then (every ``gradient_accumulation_steps`` batches) clip and step."""
+        state = self.train_state
+        accum = state.accum_steps
+        if accum > 1:
+            loss = loss / accum
+        if state.scaler is not None:
+            state.scaler.scale(loss).backward()
+        else:
+            loss.backward()
+        state.micro_step += 1
+        if accum > 1 and state.micro_step % accum:
+            return
+        self._optimizer_step()
+
+    def _optimizer_step(self) -> None:
+        opt, scaler, clipping = self.optimizer, self.train_state.scaler, self._clipping
+        if self._grad_check is not None:
+            self._grad_check()
+        if clipping is not None:
+            if scaler is not None:
+                scaler.unscale_(opt)
+            optimizers.clip_gradients(self._trainable_params, clipping)
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        opt.zero_grad(set_to_none=True)
+        if self.lr_scheduler is not None and self._batch_schedule:
+            self.lr_scheduler.step()
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: list | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: Mapping[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_freq: int | list[int] = 1,
+        *,
+        gradient_accumulation_steps: int = 1,
+        num_workers: int = 0,
+        pin_memory: bool | None = None,
+        persistent_workers: bool = False,
+        prefetch_factor: int | None = None,
+        data_on_device: bool | str = "auto",
+    ) -> History:
+        """Train the model; arguments and semantics as Keras's ``Model.fit``.
+
+        Args:
+            x: arrays/tensors (list/tuple/dict of them for several inputs), a ``Dataset``
+                yielding ``(x, y)`` or ``(x, y, sample_weight)``, a ``DataLoader`` (used as is),
+                or a generator of such batches.
+            y: targets when ``x`` is array-like.
+            batch_size: samples per batch for arrays and Datasets (default 32).
+            epochs: the epoch index to stop at (training runs from ``initial_epoch``).
+            verbose: "auto", 0 (silent), 1 (a progress bar per epoch) or 2 (a line per epoch).
+            callbacks: ``kerasish.callbacks`` objects.
+            validation_split: the fraction taken from the end (before shuffling) to validate on.
+            validation_data: ``(x_val, y_val[, sample_weight])``, a Dataset, DataLoader or
+                generator.
+            shuffle: shuffle arrays and map-style Datasets every epoch.
+            class_weight: ``{class_index: weight}``, multiplied into the sample weights.
+            sample_weight: per-sample weights for arrays.
+            initial_epoch: the epoch to start from (for resuming).
+            steps_per_epoch: batches per epoch (required for endless generators).
+            validation_steps: batches per validation.
+            validation_freq: validate every N epochs, or on the listed (1-based) epochs.
+            gradient_accumulation_steps: step the optimizer every N batches (the gradient of
+                N batches of size B equals that of one batch of N*B when the loss is a mean).
+            num_workers, pin_memory, persistent_workers, prefetch_factor: ``DataLoader``
+                options for Datasets kerasish batches.
+            data_on_device: keep in-memory arrays on the GPU ("auto": when they take < 1 GiB).
+
+        Returns:
+            A ``History``; also ``model.history``.
+
+        Raises:
+            ValueError / TypeError: for bad arguments or data, before any training step.
+
+        Example:
+            >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1)
+        """
+        args = dict(locals())
+        checks.check_fit_args(self, x, y, args)
+        verbose = resolve_verbose(verbose)
+        loader_kw = data_lib.loader_kwargs(
+            num_workers, pin_memory, persistent_workers, prefetch_factor, self.device
+        )
+        train, val = data_lib.make_sources(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size or 32,
+            shuffle=shuffle,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            class_weight=class_weight,
+            loader_kwargs=loader_kw,
+            device=self.device,
+            channels_last=self.compile_config.channels_last,
+            data_on_device=data_on_device,
+            strategy=self.strategy,
+        )
+        self._prepare(train)
+        self.train_state.accum_steps = gradient_accumulation_steps
+        params = {"epochs": epochs, "steps": train.steps(steps_per_epoch), "verbose": verbose}
+        cbs = self._callback_list(
+            callbacks, verbose, {**params, "mode": "fit", "batch_size": batch_size or 32}
+        )
+        self.stop_training = False
+        if cbs.on_train_begin:
+            cbs.on_train_begin(None)
+        logs = loop.run_epochs(self, train, val, cbs, args)
+        if cbs.on_train_end:
+            cbs.on_train_end(logs)
+        return self.history
+
+    def _callback_list(self, callbacks: Any, verbose: Any, params: dict) -> CallbackList:
+        cbs = list(callbacks or [])
+        for cb in cbs:
+            if not hasattr(cb, "on_epoch_end") and not hasattr(cb, "on_train_begin"):
+                raise TypeError(
+                    f"Expected callbacks to be kerasish.callbacks.Callback objects. "
+                    f"Received: {cb!r}"
+                )
+        if params.get("mode") == "fit":
+            self.history = History()
+            cbs.insert(0, self.history)
+        if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+            cbs.append(ProgbarLogger(verbose))
+        return CallbackList(cbs, model=self, params=params, rank=self.strategy.rank)
+
+    # ------------------------------------------------------------------ preparing
+    def _prepare(self, feed: Any) -> None:
+        """Build lazy layers, check targets on a first batch, make optimizer/scaler/metrics."""
+        x, y, _ = feed.peek()
+        with torch.no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                y_pred = self.forward_batch(x)
+            finally:
+                self.train(was_training)
+        self.example_input = x
+        if self.loss is not None and self.uses_compiled_loss():
+            if y is None:
+                raise ValueError(
+                    "Expected each batch to carry targets (x, y) for the compiled "
+                    "loss. Received: batches without y"
+                )
+            for lo, yt, yp in loss_pairs(self.loss, y, y_pred):
+                losses.check_targets(lo, yt, yp)
+        self.strategy.wrap(self, self.optimizer)
+        self.build_optimizer()
+        self._make_tracking()
+
+    def build_optimizer(self, param_groups: Any = None) -> None:
+        """Build the torch optimizer from the compiled recipe, with its scaler, clipping and
+        LR scheduler (``fit`` calls it; saving calls it before loading optimizer state).
+
+        Args:
+            param_groups: parameters or param groups for a new optimizer (default: all of the
+                model's parameters). Ignored when ``model.optimizer`` already exists.
+
+        Raises:
+            ValueError: when a given torch optimizer holds none of this model's parameters.
+        """
+        cfg, state = self.compile_config, self.train_state
+        if self.optimizer is None:
+            groups = self.parameters() if param_groups is None else param_groups
+            self.optimizer = cfg.optimizer.build(groups)
+        else:
+            _check_owns(self, self.optimizer)
+        clipping = getattr(cfg.optimizer, "clipping", optimizers.Clipping())
+        self._clipping = clipping if clipping else None
+        self._trainable_params = [p for p in self.parameters() if p.requires_grad]
+        custom_step = type(self).train_step is not Trainer.train_step
+        self._grad_check = (
+            self.strategy.gradient_check(self._trainable_params) if custom_step else None
+        )
+        if self.lr_scheduler is None and cfg.lr_scheduler is not None:
+            sched = cfg.lr_scheduler
+            self.lr_scheduler = sched if hasattr(sched, "step") else sched(self.optimizer)
+        self._batch_schedule = cfg.scheduler_interval != "epoch"
+        if cfg.mixed_precision in ("fp16", "float16") and state.scaler is None:
+            state.scaler = torch.amp.GradScaler(self.device.type)
+        if cfg.jit_compile and self._jit_fn is None:
+            self._jit_fn = _JitFallback(self._eager_forward_loss, cfg.compile_mode)
+        state.micro_step = 0
+
+    def _make_tracking(self) -> None:
+        if self._loss_tracker is None:
+            self._loss_tracker = metrics_lib.Mean(name="loss")
+        tracked = ([self._loss_tracker] if self.loss is not None else []) + list(
+            self.compile_config.metrics
+        )
+        for m in tracked:
+            m.to(self.device)
+        self.strategy.local_metrics(tracked)
+        self.train_state.logs = BatchLogs(tracked)
+        self.train_state.metrics = tracked
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list | None = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
+        """Loss and metrics on data, as Keras's ``Model.evaluate``.
+
+        Returns:
+            The loss (a float) when there are no metrics, else ``[loss, *metrics]``; a dict
+            when ``return_dict=True``.
+
+        Example:
+            >>> model.evaluate(x_test, y_test, return_dict=True)
+            {'loss': 0.12, 'accuracy': 0.97}
+        """
+        checks.check_compiled(self, "evaluate")
+        checks.positive_int(batch_size, "batch_size", allow_none=True)
+        feed, _ = self._feed(x, y, sample_weight, batch_size, steps, "eval")
+        if self.train_state.logs is None:
+            self._prepare_eval(feed)
+        verbose = resolve_verbose(verbose)
+        params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "evaluate"}
+        logs = loop.test_loop(self, feed, self._callback_list(callbacks, verbose, params), steps)
+        return _result(logs, return_dict)
+
+    def _feed(self, x: Any, y: Any, sw: Any, batch_size: Any, steps: Any, role: str) -> tuple:
+        cfg = self.compile_config
+        return data_lib.make_feed(
+            x,
+            y,
+            sw,
+            batch_size=batch_size or 32,
+            steps=steps,
+            device=self.device,
+            strategy=self.strategy,
+            role=role,
+            channels_last=False if cfg is None else cfg.channels_last,
+        )
+
+    def _prepare_eval(self, feed: Any) -> None:
+        x, _, _ = feed.peek()
+        with torch.no_grad():
+            self.eval()
+            self.forward_batch(x)
+        if self.strategy.is_distributed and self.strategy.ddp is None:
+            self.strategy.broadcast_module(self)  # evaluate before fit: rank 0's weights
+        self._make_tracking()
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: list | None = None,
+    ) -> Any:
+        """The model's outputs as NumPy arrays joined over batches (tuple/dict when several).
+
+        Example:
+            >>> probs = model.predict(x_test)
+        """
+        checks.positive_int(batch_size, "batch_size", allow_none=True)
+        if getattr(self, "device", None) is None:
+            self.device = next((p.device for p in self.parameters()), torch.device("cpu"))
+        if getattr(self, "strategy", None) is None:
+            self.strategy = distribute_lib.setup(None, self.device)
+        feed, n = self._feed(x, None, None, batch_size, steps, "predict")
+        verbose = resolve_verbose(verbose)
+        params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "predict"}
+        cbs = self._callback_list(callbacks, verbose, params)
+        outputs = _concat(loop.predict_loop(self, feed, cbs, steps))
+        if n is not None:
+            outputs = self.strategy.gather(outputs, n)
+        return tree.map_structure(_to_numpy, outputs)
+
+    # ------------------------------------------------------------------ on_batch
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: Mapping[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One training step on one batch; metrics are reset first (Keras 2's default)."""
+        checks.check_compiled(self, "train_on_batch")
+        cfg = self.compile_config
+        feed, _ = data_lib.make_feed(
+            x,
+            y,
+            sample_weight,
+            batch_size=_batch_len(x),
+            device=self.device,
+            strategy=self.strategy,
+            role="train_on_batch",
+            channels_last=cfg.channels_last,
+            class_weight=class_weight,
+        )
+        self._prepare(feed)
+        self.train_state.accum_steps = 1
+        self.train()
+        for m in self.train_state.metrics:
+            m.reset_state()
+        with self.strategy.training_forward(self):
+            for batch in feed.epoch(None, 1):
+                self.train_step(batch)
+        return _result(loop.final_logs(self, self.train_state.logs), return_dict)
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
+        """Loss and metrics of one batch."""
+        checks.check_compiled(self, "test_on_batch")
+        logs = self.evaluate(
+            x, y, batch_size=_batch_len(x), sample_weight=sample_weight, verbose=0, return_dict=True
+        )
+        return _result(logs, return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The model's output for one batch, as NumPy."""
+        return self.predict(x, batch_size=_batch_len(x), verbose=0)
+
+
+# ---------------------------------------------------------------------- helpers
+class _JitFallback:
+    """``torch.compile`` of forward+loss that falls back to eager, with a warning, on failure."""
+
+    def __init__(self, fn: Callable, mode: str | None):
+        self.eager = fn
+        self.compiled: Callable | None = torch.compile(fn, mode=mode)
+
+    def __call__(self, *args: Any) -> Any:
+        if self.compiled is None:
+            return self.eager(*args)
+        try:
+            return self.compiled(*args)
+        except Exception as e:  # noqa: BLE001 - any compiler failure falls back
+            warnings.warn(
+                f"torch.compile failed ({type(e).__name__}: {e}); training continues "
+                f"in eager mode.",
+                stacklevel=2,
+            )
+            self.compiled = None
+            return self.eager(*args)
+
+
+def _check_owns(model: Any, optimizer: torch.optim.Optimizer) -> None:
+    own = {id(p) for p in model.parameters()}
+    held = [p for g in optimizer.param_groups for p in g["params"]]
+    if not any(id(p) in own for p in held):
+        raise ValueError(
+            "Expected the optimizer to hold this model's parameters. "
+            "Received: an optimizer over other tensors"
+        )
+
+
+def _batch_len(x: Any) -> int:
+    return data_lib.first_dim(data_lib.to_tensor(x, "x")) or 1
+
+
+def _result(logs: dict[str, float], return_dict: bool) -> Any:
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _concat(outputs: list[Any]) -> Any:
+    first = outputs[0]
+    if not isinstance(first, torch.Tensor | Mapping | tuple | list):
+        raise TypeError(
+            f"Expected predict_step to return tensors (or a tuple/dict of them). "
+            f"Received: {type(first).__name__}"
+        )
+    return tree.map_structure(lambda *parts: torch.cat(parts), *outputs)
+
+
+def _to_numpy(out: torch.Tensor) -> Any:
+    out = out.detach().cpu()
+    return (out.float() if out.dtype in (torch.bfloat16, torch.float16) else out).numpy()

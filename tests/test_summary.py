@@ -1,0 +1,89 @@
+"""model.summary(): one row per layer, output shapes from the built batch, parameter totals.
+
+Checked against the reference the table claims to report: each row's shape against the
+layer's actual output on ``model.example_input``, each count against ``numel``.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import kerasish as K
+from kerasish.summary import summarize
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The body rows, split on runs of two or more spaces."""
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if line and set(line) == {"="}]
+    body = lines[rules[1] + 1 : rules[2]]
+    return [[c.strip() for c in line.split("  ") if c.strip()] for line in body]
+
+
+def _outputs(model: nn.Module, layers: list[nn.Module]) -> list[torch.Tensor]:
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(o)) for m in layers]
+    with torch.no_grad():
+        model.eval()(model.example_input)
+    for h in hooks:
+        h.remove()
+    return seen
+
+
+def test_sequential_rows_match_each_layers_output_and_parameters():
+    model = K.Sequential([nn.Linear(6, 5), nn.ReLU(), K.layers.Dense(3)], name="mlp")
+    model.build((None, 6))
+    text = model.summary(print_fn=None)
+    assert text.splitlines()[0] == 'Model: "mlp"'
+    outputs = _outputs(model, list(model.layers))
+    for row, layer, out in zip(_rows(text), model.layers, outputs):
+        assert row[0].endswith(f"({type(layer).__name__})")
+        assert row[1] == str((None, *out.shape[1:]))
+        assert row[2] == f"{sum(p.numel() for p in layer.parameters()):,}"
+    total = sum(p.numel() for p in model.parameters())
+    assert f"Total params: {total:,}" in text and "Non-trainable params: 0" in text
+
+
+def test_wrapped_model_lists_the_wrapped_modules_children():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+    model = K.Model.wrap(net)
+    model.build((None, 1, 6, 6))
+    rows = _rows(model.summary(print_fn=None))
+    assert [r[0] for r in rows] == ["0 (Conv2d)", "1 (Flatten)", "2 (Linear)"]
+    assert [r[1] for r in rows] == ["(None, 2, 4, 4)", "(None, 32)", "(None, 3)"]
+
+
+def test_unfit_model_shows_unknown_shapes_and_frozen_counts():
+    model = K.Sequential([nn.Linear(4, 4), nn.Linear(4, 2)])
+    model.layers[0].requires_grad_(False)
+    assert model.example_input is None
+    text = summarize(model)
+    assert [r[1] for r in _rows(text)] == ["?", "?"]
+    assert "Trainable params: 10" in text and "Non-trainable params: 20" in text
+
+
+def test_several_outputs_are_listed_and_the_mode_is_restored():
+    class TwoHeads(K.Model):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(3, 4)
+            self.heads = nn.ModuleDict({"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)})
+
+        def forward(self, x):
+            h = self.body(x)
+            return {k: head(h) for k, head in self.heads.items()}
+
+    model = TwoHeads()
+    model.build((None, 3))
+    model.train()
+    rows = _rows(model.summary(print_fn=None))
+    assert rows[1][:2] == ["heads (ModuleDict)", "?"]  # a container is not called itself
+    assert rows[0][1] == "(None, 4)"
+    assert model.training
+
+
+def test_unbuilt_model_says_how_to_build_it():
+    with pytest.raises(ValueError, match=r"model\.build\(input_shape\)"):
+        summarize(K.Sequential([K.layers.Dense(2)]))
