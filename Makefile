@@ -1,34 +1,57 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
+#
+# `make demo` installs kerasish with the one extra the demo needs (`demo`: scikit-learn's
+# digits); `make test` adds everything else the tests, the docs and the linter use (`dev`, then
+# visdom). Each install is remembered by a stamp file in .venv, so `make test` after
+# `make demo` only adds what is missing, and either re-runs pip when pyproject.toml changes.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format install clean bench
+.PHONY: demo test lint format docs install install-demo clean bench
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e ".[dev]"
-	touch $(STAMP)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 
-install: $(STAMP)
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PIP) install -e ".[demo]"
+	touch $@
 
-demo: $(STAMP)
+# visdom ships only an sdist whose setup.py imports pkg_resources, which setuptools>=81 no
+# longer has: build it first, with its isolated build environment constrained to a setuptools
+# that still has it (PIP_CONSTRAINT reaches the build environment; the venv keeps its own).
+$(DEV_STAMP): pyproject.toml | $(PY)
+	echo "setuptools<81" > $(VENV)/build-constraints.txt
+	PIP_CONSTRAINT="$(CURDIR)/$(VENV)/build-constraints.txt" $(PIP) install "visdom>=0.2.4"
+	$(PIP) install -e ".[dev,visdom]"
+	touch $@ $(DEMO_STAMP)
+
+install-demo: $(DEMO_STAMP)
+
+install: $(DEV_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) examples/digits_cnn.py
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check kerasish tests examples benchmarks
 	$(PY) -m ruff format --check kerasish tests examples benchmarks
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(PY) -m ruff format kerasish tests examples benchmarks
 	$(PY) -m ruff check --fix kerasish tests examples benchmarks
 
-test: lint
+docs: $(DEV_STAMP)
+	$(PY) -m mkdocs build --strict
+
+test: lint docs
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) runs logs .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs logs site .pytest_cache .ruff_cache

@@ -15,6 +15,8 @@ Workloads (one torch thread):
 Configurations:
   default   kerasish fit with its defaults: progress bar on, History, accuracy metric
   callbacks + validation data, TensorBoard and EarlyStopping (raw loop: + validation pass)
+  evaluate  model.evaluate (bar on, loss + accuracy) vs a no_grad hand loop over the same batches
+  predict   model.predict (bar on) vs a no_grad hand loop that concatenates the outputs
 
     python benchmarks/overhead.py [--rounds 5] [--workloads mlp cnn] [--json out.json]
 """
@@ -159,22 +161,87 @@ class KerasishLoop:
         return {k: v[-1] for k, v in history.history.items()}
 
 
+class HandInference:
+    """A hand-written evaluation or prediction pass: no_grad, batches sliced in order."""
+
+    def __init__(self, workload: str, data, mode: str, loader: bool):
+        torch.manual_seed(0)
+        self.net, self.mode = make_net(workload), mode
+        self.x, self.y = data[0], data[1]
+        self.batch = WORKLOADS[workload]["batch"]
+        self.loader = (
+            DataLoader(TensorDataset(self.x, self.y), batch_size=self.batch) if loader else None
+        )
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def batches(self):
+        if self.loader is not None:
+            yield from self.loader
+            return
+        for i in range(0, len(self.x), self.batch):
+            yield self.x[i : i + self.batch], self.y[i : i + self.batch]
+
+    def epoch(self):
+        self.net.eval()
+        with torch.no_grad():
+            if self.mode == "predict":
+                return torch.cat([self.net(xb) for xb, _ in self.batches()]).numpy()
+            total, correct, n = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+            for xb, yb in self.batches():
+                out = self.net(xb)
+                total += self.loss_fn(out, yb) * len(xb)
+                correct += (out.argmax(-1) == yb).sum()
+                n += len(xb)
+            return {"loss": float(total / n), "accuracy": float(correct / n)}
+
+
+class KerasishInference:
+    """The same pass through model.evaluate / model.predict (progress bar on, off-screen)."""
+
+    def __init__(self, workload: str, data, mode: str):
+        torch.manual_seed(0)
+        self.model = K.Sequential(list(make_net(workload)))
+        self.model.compile(
+            optimizer="adam", loss="cross_entropy", metrics=["accuracy"], device="cpu"
+        )
+        self.x, self.y, self.mode = data[0], data[1], mode
+        self.batch = WORKLOADS[workload]["batch"]
+
+    def epoch(self):
+        sink = io.StringIO()
+        with redirect_stdout(sink), redirect_stderr(sink):
+            if self.mode == "predict":
+                return self.model.predict(self.x, batch_size=self.batch, verbose=1)
+            return self.model.evaluate(self.x, self.y, batch_size=self.batch, verbose=1)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _loops(workload: str, config: str, data, logdir: str) -> dict:
+    if config in ("evaluate", "predict"):
+        return {
+            "raw": HandInference(workload, data, config, loader=True),
+            "raw_indexed": HandInference(workload, data, config, loader=False),
+            "kerasish": KerasishInference(workload, data, config),
+        }
+    torch.manual_seed(0)
+    raw = RawLoop(workload, data, validate=config == "callbacks")
+    torch.manual_seed(0)
+    indexed = IndexedRawLoop(workload, data, validate=config == "callbacks")
+    torch.manual_seed(0)
+    ours = KerasishLoop(workload, data, config == "callbacks", logdir)
+    return {"raw": raw, "raw_indexed": indexed, "kerasish": ours}
 
 
 def measure(workload: str, config: str, rounds: int) -> dict:
     data = make_data(workload)
     with tempfile.TemporaryDirectory() as logdir:
-        torch.manual_seed(0)
-        raw = RawLoop(workload, data, validate=config == "callbacks")
-        torch.manual_seed(0)
-        indexed = IndexedRawLoop(workload, data, validate=config == "callbacks")
-        torch.manual_seed(0)
-        ours = KerasishLoop(workload, data, config == "callbacks", logdir)
-        times: dict[str, list[float]] = {"raw": [], "raw_indexed": [], "kerasish": []}
+        loops = _loops(workload, config, data, logdir)
+        times: dict[str, list[float]] = {name: [] for name in loops}
         for r in range(rounds + 1):
-            for name, loop in (("raw", raw), ("raw_indexed", indexed), ("kerasish", ours)):
+            for name, loop in loops.items():
                 t0 = time.perf_counter()
                 loop.epoch()
                 if r > 0:
@@ -197,7 +264,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workloads", nargs="+", default=["mlp", "cnn"], choices=WORKLOADS)
     parser.add_argument(
-        "--configs", nargs="+", default=["default", "callbacks"], choices=["default", "callbacks"]
+        "--configs",
+        nargs="+",
+        default=["default", "callbacks", "evaluate", "predict"],
+        choices=["default", "callbacks", "evaluate", "predict"],
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
@@ -214,7 +284,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = []
     for workload in args.workloads:
         for config in args.configs:
-            if workload == "cnn" and config == "callbacks":
+            if workload == "cnn" and config != "default":
                 continue
             res = measure(workload, config, args.rounds)
             results.append(res)

@@ -5,11 +5,12 @@ plain SGD (learning rate 1e-4 on a summed squared error, as in the CS231n notes)
 hand-written PyTorch loop and once with kerasish. Both start from the same weights and print the
 same final loss.
 
-    python examples/two_layer_net.py
+    python examples/two_layer_net.py [--steps 500]
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 
 import torch
@@ -26,7 +27,12 @@ def sum_of_squares(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
     return (y_pred - y_true).pow(2).sum()
 
 
-def main() -> tuple[float, float]:
+def main(argv: list[str] | None = None) -> tuple[float, float]:
+    """Train both ways; returns (hand-written loop's final loss, kerasish's final loss)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=STEPS, help="SGD steps (full batches)")
+    steps = parser.parse_args(argv).steps
+
     torch.manual_seed(0)
     x, y = torch.randn(N, D_IN), torch.randn(N, D_OUT)
     net = nn.Sequential(nn.Linear(D_IN, H), nn.ReLU(), nn.Linear(H, D_OUT))
@@ -34,7 +40,7 @@ def main() -> tuple[float, float]:
 
     # 1. By hand.
     optimizer = torch.optim.SGD(net.parameters(), lr=LR)
-    for _ in range(STEPS):
+    for _ in range(steps):
         loss = sum_of_squares(y, net(x))
         optimizer.zero_grad()
         loss.backward()
@@ -48,7 +54,7 @@ def main() -> tuple[float, float]:
     model.compile(
         optimizer=torch.optim.SGD(model.parameters(), lr=LR), loss=sum_of_squares, device="cpu"
     )
-    model.fit(x, y, batch_size=N, epochs=STEPS, shuffle=False, verbose=0)
+    model.fit(x, y, batch_size=N, epochs=steps, shuffle=False, verbose=0)
     ours = float(model.evaluate(x, y, batch_size=N, verbose=0))
     print(f"kerasish fit:              final loss {ours:.6f}")
     return hand, ours

@@ -11,6 +11,7 @@ Example:
 from kerasish import (
     applications,
     callbacks,
+    config,
     datasets,
     devices,
     distribute,
@@ -23,6 +24,7 @@ from kerasish import (
 )
 from kerasish.models import Model, Sequential
 
+# The one source of the version: pyproject.toml reads this literal (without importing kerasish).
 __version__ = "0.1.0"
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "Sequential",
     "applications",
     "callbacks",
+    "config",
     "datasets",
     "devices",
     "distribute",

@@ -9,10 +9,19 @@ block), ``param_groups`` turns them into torch param groups whose learning rate 
 recipe that ``compile`` accepts.
 
 Example:
-    >>> base = applications.ResNet18(weights="imagenet", include_top=False, pooling="avg")
-    >>> model = Sequential([base, layers.Dense(5)])
+    The base is usually a pretrained backbone (``weights="imagenet"`` downloads its weights
+    once); any sub-module of the model can be the base, such as the small stand-in that the
+    example trains offline.
+
+    >>> base = K.applications.ResNet18(weights="imagenet", include_top=False, pooling="avg")  # doctest: +SKIP
+    >>> base = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+    ...                      nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    >>> model = K.Sequential([base, K.layers.Dense(5)])
     >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    >>> history = fine_tune(model, train, base=base, epochs=3, validation_data=val)
+    >>> images, labels = torch.rand(16, 3, 32, 32), torch.randint(0, 5, (16,))
+    >>> history = fine_tune(model, images, labels, base=base, epochs=2, verbose=0)
+    >>> history.epoch  # 1 epoch with base frozen, then 2 with everything training
+    [0, 1, 2]
 """
 
 from __future__ import annotations
@@ -51,8 +60,8 @@ def blocks(model: nn.Module) -> list[Block]:
     parameter is in exactly one block.
 
     Example:
-        >>> base = applications.VGG16(weights=None, include_top=False, pooling="avg")
-        >>> len(blocks(Sequential([base, layers.Dense(5)])))  # 5 VGG stages + the head
+        >>> base = K.applications.ResNet18(weights=None, include_top=False, pooling="avg")
+        >>> len(blocks(K.Sequential([base, K.layers.Dense(5)])))  # 5 ResNet stages + the head
         6
     """
     out = [b for b in _blocks(model, top=True) if b]
@@ -129,7 +138,10 @@ def param_groups(
         ValueError: for a non-positive learning rate or a decay outside (0, 1].
 
     Example:
-        >>> opt = optimizers.Adam(1e-4).build(param_groups(model, 1e-4, decay=0.5))
+        >>> groups = param_groups(model, 1e-4, decay=0.5)  # model: Input, Flatten, Dense, Dense
+        >>> [g["lr"] for g in groups]
+        [5e-05, 0.0001]
+        >>> opt = K.optimizers.Adam(1e-4).build(groups)
         >>> model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
     """
     _check_rate("learning_rate", learning_rate)
@@ -151,7 +163,7 @@ class Discriminative(optimizers.Optimizer):
         ValueError / TypeError: for a bad decay, or an optimizer that is not a recipe.
 
     Example:
-        >>> model.compile(optimizer=Discriminative(optimizers.Adam(1e-4), model, decay=0.5),
+        >>> model.compile(optimizer=Discriminative(K.optimizers.Adam(1e-4), model, decay=0.5),
         ...               loss="sparse_categorical_crossentropy")
     """
 
@@ -201,8 +213,10 @@ def freeze_batchnorm(module: nn.Module) -> nn.Module:
     advice for fine-tuning an unfrozen base.
 
     Example:
-        >>> base.trainable = True
-        >>> freeze_batchnorm(base)  # everything trains but the BatchNorm layers
+        >>> base = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+        >>> base = freeze_batchnorm(base)  # everything trains but the BatchNorm layers
+        >>> [p.requires_grad for p in base.parameters()]  # conv w, b; batchnorm w, b
+        [True, True, False, False]
     """
     for m in module.modules():
         if isinstance(m, _BATCHNORM):
@@ -256,7 +270,15 @@ def fine_tune(
         ValueError / TypeError: for bad arguments, before anything trains.
 
     Example:
-        >>> history = fine_tune(model, train, base=base, epochs=3, validation_data=val)
+        >>> base = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+        ...                      nn.AdaptiveAvgPool2d(1), nn.Flatten())  # or a pretrained backbone
+        >>> model = K.Sequential([base, K.layers.Dense(5)])
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        >>> images, labels = torch.rand(16, 3, 32, 32), torch.randint(0, 5, (16,))
+        >>> history = fine_tune(model, images, labels, base=base, epochs=2, verbose=0,
+        ...                     validation_split=0.25, lr_decay=0.5)
+        >>> len(history.history["loss"]), len(history.history["val_loss"])  # 1 + 2 epochs
+        (3, 3)
     """
     _check_fine_tune(model, base, epochs, freeze_epochs, fit_kwargs)
     _check_rate("learning_rate", learning_rate)

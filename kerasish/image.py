@@ -6,11 +6,21 @@ multiply by 255 where a model wants that). Labels follow ``label_mode``: int64 c
 float32 one-hot rows, or float32 (N, 1) for binary.
 
 Example:
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> for i, name in enumerate(["daisy", "roses", "tulips"] * 4):  # a folder per class
+    ...     (Path("flowers") / name).mkdir(parents=True, exist_ok=True)
+    ...     Image.new("RGB", (80, 60), (20 * i, 0, 0)).save(f"flowers/{name}/{i}.png")
     >>> train, val = image_dataset_from_directory(
-    ...     "flowers", image_size=(64, 64), validation_split=0.2, subset="both", seed=1337)
+    ...     "flowers", image_size=(64, 64), validation_split=0.25, subset="both", seed=1337)
+    Found 12 files belonging to 3 classes.
+    Using 9 files for training.
+    Using 3 files for validation.
     >>> train.class_names
     ['daisy', 'roses', 'tulips']
-    >>> model.fit(train, validation_data=val, epochs=3)
+    >>> model = K.Sequential([K.layers.Flatten(), K.layers.Dense(3)])
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    >>> history = model.fit(train, validation_data=val, epochs=2, verbose=0)
 """
 
 from __future__ import annotations
@@ -38,8 +48,17 @@ class ImageDirectoryLoader(DataLoader):
     also carries ``class_names`` and ``file_paths``, as Keras's dataset does.
 
     Example:
-        >>> loader = image_dataset_from_directory("flowers", image_size=(64, 64))
+        >>> from pathlib import Path
+        >>> from PIL import Image
+        >>> for i, name in enumerate(["daisy", "roses", "tulips"] * 4):  # a folder per class
+        ...     (Path("flowers") / name).mkdir(parents=True, exist_ok=True)
+        ...     Image.new("RGB", (80, 60), (20 * i, 0, 0)).save(f"flowers/{name}/{i}.png")
+        >>> loader = image_dataset_from_directory("flowers", image_size=(64, 64), verbose=False)
+        >>> loader.class_names, len(loader.file_paths)
+        (['daisy', 'roses', 'tulips'], 12)
         >>> images, labels = next(iter(loader))
+        >>> images.shape, labels.dtype
+        (torch.Size([12, 3, 64, 64]), torch.int64)
     """
 
     class_names: list[str] | None
@@ -93,8 +112,11 @@ def load_image(
         crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing.
 
     Example:
-        >>> load_image("cat.png", image_size=(64, 64)).shape
-        torch.Size([3, 64, 64])
+        >>> from PIL import Image
+        >>> Image.new("RGB", (80, 60), (255, 0, 0)).save("cat.png")
+        >>> image = load_image("cat.png", image_size=(64, 64))
+        >>> image.shape, image.max().item()
+        (torch.Size([3, 64, 64]), 1.0)
     """
     from PIL import Image
 
@@ -185,9 +207,19 @@ def image_dataset_from_directory(
         ValueError: for inconsistent arguments or a folder without images.
 
     Example:
+        >>> from pathlib import Path
+        >>> from PIL import Image
+        >>> for i, name in enumerate(["daisy", "roses", "tulips"] * 4):  # a folder per class
+        ...     (Path("flowers") / name).mkdir(parents=True, exist_ok=True)
+        ...     Image.new("RGB", (80, 60), (20 * i, 0, 0)).save(f"flowers/{name}/{i}.png")
         >>> train, val = image_dataset_from_directory(
-        ...     "flowers", image_size=(64, 64), validation_split=0.2, subset="both", seed=1)
-        >>> model.fit(train, validation_data=val, epochs=3)
+        ...     "flowers", image_size=(64, 64), validation_split=0.25, subset="both", seed=1)
+        Found 12 files belonging to 3 classes.
+        Using 9 files for training.
+        Using 3 files for validation.
+        >>> images, labels = next(iter(train))
+        >>> images.shape, float(images.min()) >= 0.0, float(images.max()) <= 1.0
+        (torch.Size([9, 3, 64, 64]), True, True)
     """
     root = Path(directory)
     _check_arguments(locals())

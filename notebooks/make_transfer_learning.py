@@ -15,7 +15,7 @@ cells = [
     ),
     new_markdown_cell(
         "## Where pretrained weights come from\n\n"
-        "`weights=\"imagenet\"` means torchvision's `DEFAULT` weights. torchvision looks for "
+        '`weights="imagenet"` means torchvision\'s `DEFAULT` weights. torchvision looks for '
         "the file in its cache, `$TORCH_HOME/hub/checkpoints/<file name from the URL>`, and "
         "downloads it only when it is missing. We are offline here, so we point `TORCH_HOME` "
         "at a scratch folder and place a **random** state dict of the right shapes under that "
@@ -33,12 +33,12 @@ cells = [
         "from kerasish.image import image_dataset_from_directory\n\n"
         "OFFLINE = True\n"
         "if OFFLINE:\n"
-        "    os.environ[\"TORCH_HOME\"] = tempfile.mkdtemp(prefix=\"kerasish-demo-\")\n"
+        '    os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="kerasish-demo-")\n'
         "    weights = torchvision.models.ResNet18_Weights.DEFAULT\n"
-        "    cache = os.path.join(torch.hub.get_dir(), \"checkpoints\", os.path.basename(weights.url))\n"
+        '    cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(weights.url))\n'
         "    os.makedirs(os.path.dirname(cache), exist_ok=True)\n"
         "    torch.save(torchvision.models.resnet18(weights=None).state_dict(), cache)\n"
-        "    print(\"random stand-in weights at\", cache)\n"
+        '    print("random stand-in weights at", cache)\n'
         "K.utils.set_random_seed(0)"
     ),
     new_markdown_cell(
@@ -49,9 +49,9 @@ cells = [
     ),
     new_code_cell(
         "from PIL import Image\n\n"
-        "classifier = applications.ResNet18(weights=\"imagenet\", classifier_activation=\"softmax\")\n"
+        'classifier = applications.ResNet18(weights="imagenet", classifier_activation="softmax")\n'
         "print(classifier.preprocess)\n"
-        "photo = Image.new(\"RGB\", (320, 240), color=(200, 160, 90))\n"
+        'photo = Image.new("RGB", (320, 240), color=(200, 160, 90))\n'
         "x = applications.preprocess_input([photo], weights=classifier)\n"
         "probs = classifier.predict(x, verbose=0)\n"
         "applications.decode_predictions(probs, top=3)"
@@ -65,41 +65,41 @@ cells = [
     new_code_cell(
         "import numpy as np\n\n"
         "(x_digits, y_digits), _ = K.datasets.digits.load_data()\n"
-        "root = tempfile.mkdtemp(prefix=\"digits-\")\n"
+        'root = tempfile.mkdtemp(prefix="digits-")\n'
         "for i, (image, label) in enumerate(zip(x_digits[:300], y_digits[:300])):\n"
-        "    os.makedirs(f\"{root}/{label}\", exist_ok=True)\n"
-        "    Image.fromarray((image[0] * 255).astype(np.uint8)).save(f\"{root}/{label}/{i}.png\")\n\n"
+        '    os.makedirs(f"{root}/{label}", exist_ok=True)\n'
+        '    Image.fromarray((image[0] * 255).astype(np.uint8)).save(f"{root}/{label}/{i}.png")\n\n'
         "train, val = image_dataset_from_directory(\n"
-        "    root, image_size=(32, 32), batch_size=32, validation_split=0.2, subset=\"both\", seed=1337\n"
+        '    root, image_size=(32, 32), batch_size=32, validation_split=0.2, subset="both", seed=1337\n'
         ")\n"
         "images, labels = next(iter(train))\n"
         "train.class_names, images.shape, images.dtype, float(images.max())"
     ),
     new_markdown_cell(
         "## Freeze the base, train a new head\n\n"
-        "`include_top=False, pooling=\"avg\"` gives one vector per image. The model normalizes "
+        '`include_top=False, pooling="avg"` gives one vector per image. The model normalizes '
         "its inputs with the weights' mean and std. With the base frozen only the head trains; "
         "frozen BatchNorm layers run in inference mode, as in Keras."
     ),
     new_code_cell(
         "from torchvision.transforms import Normalize\n\n"
-        "base = applications.ResNet18(weights=\"imagenet\", include_top=False, pooling=\"avg\")\n"
+        'base = applications.ResNet18(weights="imagenet", include_top=False, pooling="avg")\n'
         "base.trainable = False\n"
         "norm = base.preprocess\n"
         "model = K.Sequential([\n"
         "    Normalize(norm.mean, norm.std),\n"
         "    base,\n"
         "    K.layers.BatchNormalization(momentum=0.5),\n"
-        "    K.layers.Dense(128, activation=\"relu\"),\n"
+        '    K.layers.Dense(128, activation="relu"),\n'
         "    K.layers.Dropout(0.5),\n"
         "    K.layers.Dense(10),\n"
         "])\n"
-        "model.compile(optimizer=K.optimizers.Adam(1e-3), loss=\"sparse_categorical_crossentropy\",\n"
-        "              metrics=[\"accuracy\"])\n"
+        'model.compile(optimizer=K.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",\n'
+        '              metrics=["accuracy"])\n'
         "before = [p.detach().clone() for p in base.parameters()]\n"
-        "history = model.fit(train, validation_data=val, epochs=3, verbose=2)\n"
+        "history = model.fit(train, validation_data=val, epochs=3)\n"
         "model.summary()\n"
-        "print(\"base unchanged:\", all(torch.equal(a, b) for a, b in zip(before, base.parameters())))"
+        'print("base unchanged:", all(torch.equal(a, b) for a, b in zip(before, base.parameters())))'
     ),
     new_markdown_cell(
         "## Unfreeze and fine-tune at a lower learning rate\n\n"
@@ -111,10 +111,10 @@ cells = [
     new_code_cell(
         "base.trainable = True\n"
         "finetune.freeze_batchnorm(base)\n"
-        "model.compile(optimizer=K.optimizers.Adam(1e-4), loss=\"sparse_categorical_crossentropy\",\n"
-        "              metrics=[\"accuracy\"])\n"
-        "history = model.fit(train, validation_data=val, epochs=1, verbose=2)\n"
-        "print(\"base changed:\", not all(torch.equal(a, b) for a, b in zip(before, base.parameters())))"
+        'model.compile(optimizer=K.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy",\n'
+        '              metrics=["accuracy"])\n'
+        "history = model.fit(train, validation_data=val, epochs=1)\n"
+        'print("base changed:", not all(torch.equal(a, b) for a, b in zip(before, base.parameters())))'
     ),
     new_markdown_cell(
         "## The same in one call, with discriminative learning rates\n\n"
@@ -124,13 +124,13 @@ cells = [
     ),
     new_code_cell(
         "groups = finetune.param_groups(model, 1e-4, decay=0.7)\n"
-        "print(len(groups), \"blocks; learning rates from input to head:\")\n"
+        'print(len(groups), "blocks; learning rates from input to head:")\n'
         "print([f\"{g['lr']:.1e}\" for g in groups])\n\n"
         "history = finetune.fine_tune(\n"
         "    model, train, base=base, freeze_epochs=1, epochs=1,\n"
-        "    fine_tune_learning_rate=1e-4, lr_decay=0.7, validation_data=val, verbose=2,\n"
+        "    fine_tune_learning_rate=1e-4, lr_decay=0.7, validation_data=val,\n"
         ")\n"
-        "history.history[\"learning_rate\"], history.history[\"val_accuracy\"]"
+        'history.history["learning_rate"], history.history["val_accuracy"]'
     ),
 ]
 

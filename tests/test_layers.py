@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn.parameter import UninitializedParameter
 
 from kerasish import layers
+from tests.layers import cases as added
 
 
 @pytest.fixture(autouse=True)
@@ -340,7 +341,12 @@ def test_pooling1d():
 def test_pooling_strides_default_to_pool_size():
     layer = layers.MaxPooling2D(3)
     assert layer.strides == (3, 3)
-    assert layer.get_config() == {"pool_size": (3, 3), "strides": None, "padding": "valid"}
+    assert layer.get_config() == {
+        "pool_size": (3, 3),
+        "strides": None,
+        "padding": "valid",
+        "data_format": "channels_first",
+    }
     assert repr(layers.MaxPooling2D()) == "MaxPooling2D()"
 
 
@@ -672,6 +678,7 @@ CASES = {
     "LayerNormalization": (lambda: layers.LayerNormalization(epsilon=1e-5), (2, 3, 6)),
     "LSTM": (lambda: layers.LSTM(4, return_sequences=True, return_state=True), (2, 5, 3)),
     "GRU": (lambda: layers.GRU(4, go_backwards=True, dropout=0.1), (2, 5, 3)),
+    **added.CONFIG_CASES,
 }
 
 
@@ -684,6 +691,8 @@ def test_registry_lists_every_layer():
 
 
 def _input(shape):
+    if callable(shape):
+        return shape()
     return torch.tensor([[1, 2, 6], [0, 3, 5]]) if shape is None else torch.randn(shape)
 
 
@@ -707,7 +716,16 @@ def test_config_round_trip_gives_the_same_layer(name):
     torch.testing.assert_close(clone_out, out)
 
 
-LAZY = {"Dense", "Conv1D", "Conv2D", "BatchNormalization", "LayerNormalization", "LSTM", "GRU"}
+LAZY = {
+    "Dense",
+    "Conv1D",
+    "Conv2D",
+    "BatchNormalization",
+    "LayerNormalization",
+    "LSTM",
+    "GRU",
+    *added.LAZY,
+}
 
 
 @pytest.mark.parametrize("name", sorted(LAZY))

@@ -526,3 +526,69 @@ def test_public_objects_name_the_package_as_their_module():
     # Saved files name metric functions as "kerasish.metrics:<name>" (safe mode checks it).
     for obj in (M.binary_accuracy, M.mean_squared_error, M.AUC, M.Mean, M.get, M.describe):
         assert obj.__module__ == "kerasish.metrics", obj
+
+
+# --------------------------------------------------------------------------- memory
+def _image_model():
+    import kerasish as K
+
+    torch.manual_seed(0)
+    m = K.Sequential([nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 3, 3, padding=1)])
+    m.compile(optimizer="adam", loss="mse", metrics=["mae", "mse", M.RootMeanSquaredError()])
+    return m
+
+
+def _grad_states(metric):
+    out = []
+    for key, value in vars(metric).items():
+        if isinstance(value, torch.Tensor) and (value.requires_grad or value.grad_fn is not None):
+            out.append(f"{metric.name}.{key}")
+        elif isinstance(value, M.Metric):
+            out += _grad_states(value)
+    return out
+
+
+def test_compiled_metric_states_hold_no_autograd_graph_after_a_step():
+    m = _image_model()
+    x = torch.randn(8, 3, 16, 16)
+    m.fit(x, x, batch_size=4, epochs=1, verbose=0)
+    assert len(m.metrics) == 4
+    assert [s for metric in m.metrics for s in _grad_states(metric)] == []
+    m.train_on_batch(x, x)
+    assert [s for metric in m.metrics for s in _grad_states(metric)] == []
+
+
+def _graphs_kept_alive(model, n_batches):
+    """Tensors autograd saved for backward during a fit that are still alive after it.
+
+    Each saved tensor is recorded by a weak reference; it dies with its graph. A graph kept
+    by a metric state keeps its batch's saved tensors (here the output, 3x16x16 per sample).
+    """
+    import gc
+    import weakref
+
+    alive = []
+
+    def pack(t):
+        if not isinstance(t, nn.Parameter):
+            alive.append(weakref.ref(t))
+        return t
+
+    x = torch.randn(4 * n_batches, 8)
+    y = torch.randn(4 * n_batches, 3, 16, 16)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model.fit(x, y, batch_size=4, verbose=0)
+    del x, y
+    gc.collect()
+    return sum(r() is not None for r in alive)
+
+
+def test_memory_does_not_grow_with_the_number_of_batches():
+    """metrics=["mae"] on an image-output model: no batch's graph outlives its step."""
+    import kerasish as K
+
+    torch.manual_seed(0)
+    m = K.Sequential([nn.Linear(8, 3 * 16 * 16), nn.Unflatten(1, (3, 16, 16))])
+    m.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    few, many = _graphs_kept_alive(m, 10), _graphs_kept_alive(m, 100)
+    assert few == many == 0

@@ -35,7 +35,7 @@ def _outputs(model: nn.Module, layers: list[nn.Module]) -> list[torch.Tensor]:
 def test_sequential_rows_match_each_layers_output_and_parameters():
     model = K.Sequential([nn.Linear(6, 5), nn.ReLU(), K.layers.Dense(3)], name="mlp")
     model.build((None, 6))
-    text = model.summary(print_fn=None)
+    text = summarize(model)
     assert text.splitlines()[0] == 'Model: "mlp"'
     outputs = _outputs(model, list(model.layers))
     for row, layer, out in zip(_rows(text), model.layers, outputs):
@@ -50,7 +50,7 @@ def test_wrapped_model_lists_the_wrapped_modules_children():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
     model = K.Model.wrap(net)
     model.build((None, 1, 6, 6))
-    rows = _rows(model.summary(print_fn=None))
+    rows = _rows(summarize(model))
     assert [r[0] for r in rows] == ["0 (Conv2d)", "1 (Flatten)", "2 (Linear)"]
     assert [r[1] for r in rows] == ["(None, 2, 4, 4)", "(None, 32)", "(None, 3)"]
 
@@ -78,7 +78,7 @@ def test_several_outputs_are_listed_and_the_mode_is_restored():
     model = TwoHeads()
     model.build((None, 3))
     model.train()
-    rows = _rows(model.summary(print_fn=None))
+    rows = _rows(summarize(model))
     assert rows[1][:2] == ["heads (ModuleDict)", "?"]  # a container is not called itself
     assert rows[0][1] == "(None, 4)"
     assert model.training

@@ -27,9 +27,15 @@ Application class), ``builders`` (one per architecture) and ``processing``
 (``preprocess_input``, ``decode_predictions``). Import from here.
 
 Example:
-    >>> base = VGG16(weights="imagenet", include_top=False, pooling="avg")
+    ``weights="imagenet"`` downloads the weights once into torchvision's cache; offline, the
+    example uses ``weights=None`` (random weights) and runs the same way.
+
+    >>> base = ResNet18(weights="imagenet", include_top=False, pooling="avg")  # doctest: +SKIP
+    >>> base = ResNet18(weights=None, include_top=False, pooling="avg")
     >>> base.trainable = False
-    >>> model = Sequential([base, layers.Dense(256, activation="relu"), layers.Dense(5)])
+    >>> model = K.Sequential([base, K.layers.Dense(256, activation="relu"), K.layers.Dense(5)])
+    >>> model(torch.zeros(2, 3, 64, 64)).shape
+    torch.Size([2, 5])
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ from pathlib import Path
 from torch import Tensor, nn
 from torchvision.models import WeightsEnum
 
+from kerasish import config
 from kerasish import layers as layers_lib
 from kerasish.applications.architectures import Arch, Stage
+from kerasish.layers.layout import check_layout
 from kerasish.models.model import Model
 
 __all__ = ["Application"]
@@ -24,6 +26,10 @@ class Application(Model):
         activation: the classifier activation (``nn.Identity`` for logits).
         weights: the torchvision weights enum member, a local file path, or None.
         include_top, pooling, classes: as given to the builder.
+        data_format: :func:`kerasish.config.image_data_format` when the model was built;
+            with ``"channels_last"`` it takes ``(N, H, W, C)`` images (viewed as NCHW in
+            torch's channels_last memory format, no copy) and returns feature maps
+            ``(N, H', W', C)``.
 
     Example:
         >>> base = ResNet18(weights=None, include_top=False, pooling="avg")
@@ -52,6 +58,7 @@ class Application(Model):
         self.include_top = include_top
         self.pooling = pooling
         self.classes = classes
+        self.data_format = config.image_data_format()
 
     @property
     def preprocess(self) -> nn.Module:
@@ -60,7 +67,10 @@ class Application(Model):
         has random or file weights.
 
         Example:
-            >>> x = model.preprocess(pil_image).unsqueeze(0)
+            >>> from PIL import Image
+            >>> base = ResNet18(weights=None)
+            >>> base.preprocess(Image.new("RGB", (320, 240))).unsqueeze(0).shape
+            torch.Size([1, 3, 224, 224])
         """
         weights = self.weights if isinstance(self.weights, WeightsEnum) else None
         return (weights or self.arch.weights.DEFAULT).transforms()
@@ -83,15 +93,22 @@ class Application(Model):
         return stages + [rest] if rest else stages
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check_input(x)
-        return self.activation(self.pool(self.net(x)))
+        last = self.data_format == "channels_last"
+        self._check_input(x, last)
+        y = self.activation(self.pool(self.net(x.movedim(-1, 1) if last else x)))
+        return y.movedim(1, -1) if last and y.dim() == 4 else y
 
-    def _check_input(self, x: Tensor) -> None:
+    def _check_input(self, x: Tensor, channels_last: bool) -> None:
         if not isinstance(x, Tensor) or x.dim() != 4:
+            layout = "(N, H, W, C)" if channels_last else "(N, C, H, W)"
             raise ValueError(
-                f"Expected images as a tensor (N, C, H, W) for {self.arch.name}. Received: "
+                f"Expected images as a tensor {layout} for {self.arch.name}. Received: "
                 f"x of shape {tuple(getattr(x, 'shape', ()))}"
             )
+        if channels_last:
+            x = x.movedim(-1, 1)
+        else:
+            check_layout(self.arch.name, x, 2)
         size = getattr(self.net, "image_size", None)  # ViT's fixed size
         if size is not None and tuple(x.shape[-2:]) != (size, size):
             raise ValueError(
@@ -108,7 +125,7 @@ class Application(Model):
 def _pooling_layer(pooling: str | None) -> nn.Module:
     # None: feature maps; "token": ViT's features already are the class token
     if pooling == "avg":
-        return layers_lib.GlobalAveragePooling2D()
+        return layers_lib.GlobalAveragePooling2D(data_format="channels_first")
     if pooling == "max":
-        return layers_lib.GlobalMaxPooling2D()
+        return layers_lib.GlobalMaxPooling2D(data_format="channels_first")
     return nn.Identity()

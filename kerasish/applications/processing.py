@@ -86,8 +86,10 @@ def decode_predictions(
         ValueError: when ``preds`` is not (N, classes) or ``top`` is out of range.
 
     Example:
-        >>> decode_predictions(model.predict(images), top=3)[0]
-        [(207, 'golden retriever', 0.91), (208, 'Labrador retriever', 0.05), ...]
+        >>> preds = torch.zeros(1, 1000)
+        >>> preds[0, 207], preds[0, 208] = 0.75, 0.25
+        >>> decode_predictions(preds, top=2)[0]  # or decode_predictions(model.predict(images))
+        [(207, 'golden retriever', 0.75), (208, 'Labrador retriever', 0.25)]
     """
     names = _weights_for(weights).meta["categories"]
     scores = torch.as_tensor(

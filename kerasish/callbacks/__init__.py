@@ -23,6 +23,8 @@ _LAZY = {
     "TensorBoard": "tensorboard",
     "ModelCheckpoint": "model_checkpoint",
     "BackupAndRestore": "backup_and_restore",
+    "LivePlot": "live_plot",
+    "Visdom": "visdom",
 }
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", *_LAZY]

@@ -39,8 +39,15 @@ class Callback:
     that print or write files set the class attribute ``rank_zero_only = True``: they run on
     rank 0 only. They must not set ``stop_training``.
 
+    Callbacks that keep state across epochs (a best value, a patience counter, a file
+    position) return it from ``state_dict()`` and take it back in ``load_state_dict()``, so
+    that ``BackupAndRestore`` resumes them with the training; the default state is ``{}``.
+
     Attributes:
         rank_zero_only: run this callback on rank 0 only (default False: on every rank).
+        dispatch_last: call this callback's hooks after all the others' (BackupAndRestore:
+            it saves the state the other callbacks reached, and restores it after their
+            ``on_train_begin``).
 
     Example:
         >>> class Stopper(Callback):
@@ -50,6 +57,7 @@ class Callback:
     """
 
     rank_zero_only: bool = False
+    dispatch_last: bool = False
 
     #: Hooks this instance defines but does not need (e.g. batch hooks of a TensorBoard that
     #: logs per epoch); the CallbackList never calls them.
@@ -64,6 +72,13 @@ class Callback:
 
     def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state a resumed run needs (plain values and tensors); ``{}`` when stateless."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what ``state_dict`` returned (called after ``on_train_begin``)."""
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 

@@ -36,7 +36,9 @@ class CallbackList:
     For each hook the list of callbacks that override it is made once, so a batch hook that
     no callback overrides costs one attribute test per batch (``callbacks.on_train_batch_end`` is
     None then). On ranks other than 0 of a distributed job, callbacks whose ``rank_zero_only``
-    is True are not called at all.
+    is True are not called at all. Callbacks whose ``dispatch_last`` is True are called after
+    the others (in their own order), and a callback with a ``set_callbacks`` method is given
+    the whole list (``BackupAndRestore`` saves the others' ``state_dict()``).
 
     Args:
         callbacks: the callbacks, in call order.
@@ -45,8 +47,13 @@ class CallbackList:
         rank: this process's rank (None: ``kerasish.distribute.get_rank()``, 0 in one process).
 
     Example:
-        >>> cbs = CallbackList([History(), ProgbarLogger()], model=model, params={"epochs": 1})
+        >>> from kerasish.callbacks import CallbackList, History, ProgbarLogger
+        >>> history = History()
+        >>> cbs = CallbackList([history, ProgbarLogger(verbose=0)], model=model, params={"epochs": 1})
+        >>> cbs.on_train_begin()
         >>> cbs.on_epoch_end(0, {"loss": 0.5})
+        >>> history.history
+        {'loss': [0.5]}
     """
 
     def __init__(
@@ -62,11 +69,14 @@ class CallbackList:
                 cb.set_model(model)
             if params is not None and hasattr(cb, "set_params"):
                 cb.set_params(params)
+            if hasattr(cb, "set_callbacks"):
+                cb.set_callbacks(self.callbacks)
         if rank is None:
             rank = get_rank()
         active = [
             cb for cb in self.callbacks if rank == 0 or not getattr(cb, "rank_zero_only", False)
         ]
+        active.sort(key=lambda cb: bool(getattr(cb, "dispatch_last", False)))  # stable
         for hook in HOOKS:
             users = [getattr(cb, hook) for cb in active if overrides(cb, hook)]
             setattr(self, hook, _dispatcher(users))

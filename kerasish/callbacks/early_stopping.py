@@ -53,7 +53,9 @@ class EarlyStopping(Callback):
 
     Example:
         >>> stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-        >>> model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop])
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[stop], verbose=0)
+        >>> stop.best == min(history.history["val_loss"])  # the best weights are back in model
+        True
     """
 
     def __init__(
@@ -92,6 +94,29 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        """``wait``, ``stopped_epoch``, ``best``, ``best_epoch`` and ``best_weights``."""
+        return {
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``; the best weights go to the model's devices."""
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best = None if state["best"] is None else float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        weights = state["best_weights"]
+        if weights is not None and self.model is not None:
+            current = self.model.state_dict()
+            weights = {
+                k: v.to(current[k].device) if k in current else v for k, v in weights.items()
+            }
+        self.best_weights = weights
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         current = self._monitor.get(logs)

@@ -31,8 +31,10 @@ class LambdaCallback(Callback):
         TypeError: for an unknown hook name or a value that is not callable.
 
     Example:
-        >>> print_epoch = LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs))
-        >>> model.fit(x, y, epochs=3, callbacks=[print_epoch])
+        >>> print_epoch = LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, sorted(logs)))
+        >>> history = model.fit(x, y, epochs=2, callbacks=[print_epoch], verbose=0)
+        0 ['accuracy', 'learning_rate', 'loss']
+        1 ['accuracy', 'learning_rate', 'loss']
     """
 
     def __init__(

@@ -50,7 +50,9 @@ class LearningRateScheduler(Callback):
     Example:
         >>> def schedule(epoch, lr):
         ...     return lr if epoch < 10 else lr * 0.9
-        >>> model.fit(x, y, epochs=15, callbacks=[LearningRateScheduler(schedule)])
+        >>> history = model.fit(x, y, epochs=15, callbacks=[LearningRateScheduler(schedule)], verbose=0)
+        >>> round(model.optimizer.param_groups[0]["lr"], 6)  # 0.001 * 0.9 ** 5
+        0.00059
     """
 
     def __init__(self, schedule: Callable[..., float], verbose: int = 0):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.monitor import Monitor
+from kerasish.callbacks.paths import check_format, check_writable
 from kerasish.saving import WEIGHT_SUFFIXES, is_chief, is_sharded
 
 __all__ = ["ModelCheckpoint"]
@@ -62,7 +67,9 @@ class ModelCheckpoint(Callback):
     (1-based, with batch-level saving) and any log key, e.g.
     ``"ckpt/model.{epoch:02d}-{val_loss:.2f}.kerasish"``. Files are written atomically (a
     temporary file renamed into place), so a crash never leaves a partial checkpoint. Under
-    torchrun only rank 0 writes.
+    torchrun only rank 0 writes. A checkpoint is never written when the epoch's loss, the
+    monitored value or a weight is not finite (NaN/inf): the callback warns and keeps the
+    previous file (the weights are checked once per save, never per batch).
 
     Args:
         filepath: where to save; a weights suffix (``.safetensors``, ``.pt``) with
@@ -78,12 +85,17 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: the best value to beat at first (``save_best_only``).
 
     Raises:
-        ValueError / TypeError: for bad arguments, when the callback is made.
+        ValueError / TypeError: for bad arguments, when the callback is made; ValueError at
+            the start of ``fit`` for a ``filepath`` with bad syntax or unknown fields, or one
+            that cannot be written (under a regular file, in a read-only directory).
 
     Example:
+        >>> import os
         >>> ckpt = ModelCheckpoint("ckpt/best.kerasish", monitor="val_accuracy",
         ...                        save_best_only=True)
-        >>> model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[ckpt])
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=3, callbacks=[ckpt], verbose=0)
+        >>> os.listdir("ckpt"), ckpt.best == max(history.history["val_accuracy"])
+        (['best.kerasish'], True)
     """
 
     def __init__(
@@ -115,6 +127,21 @@ class ModelCheckpoint(Callback):
         )
         self._current_epoch = 0
         self._batches_since_save = 0
+        if save_freq == "epoch":  # saved per epoch: never called per batch
+            self.skipped_hooks = frozenset({"on_train_batch_end"})
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        check_format(self.filepath, _known_fields(self.model, self.save_freq != "epoch"))
+        check_writable(self.filepath.format_map(_Any()), "ModelCheckpoint filepath")
+
+    def state_dict(self) -> dict[str, Any]:
+        """``best`` and the batches counted towards ``save_freq`` since the last save."""
+        return {"best": self.best, "batches_since_save": self._batches_since_save}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``: a resumed run never overwrites a better best file."""
+        self.best = None if state["best"] is None else float(state["best"])
+        self._batches_since_save = int(state["batches_since_save"])
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._current_epoch = epoch
@@ -131,26 +158,36 @@ class ModelCheckpoint(Callback):
         if self.save_freq == "epoch":
             self._save(epoch, None, dict(logs or {}))
 
-    def _should_save(self, epoch: int, logs: dict[str, Any], filepath: str) -> bool:
+    def _should_save(self, epoch: int, logs: dict[str, Any], filepath: str) -> tuple[bool, str]:
+        """Whether to save, and the line ``verbose=1`` prints about it."""
         if not self.save_best_only:
-            self._say(f"Epoch {epoch + 1}: saving model to {filepath}")
-            return True
+            return True, f"Epoch {epoch + 1}: saving model to {filepath}"
         current = self._monitor.get(logs)
         if current is None:  # warned; Keras saves anyway
-            return True
+            return True, ""
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._monitor.is_improvement(current, self.best):
-            self._say(
+            return True, (
                 f"Epoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
                 f"saving model to {filepath}"
             )
-            self.best = current
-            return True
-        self._say(f"Epoch {epoch + 1}: {self.monitor} did not improve from {best}")
-        return False
+        return False, f"Epoch {epoch + 1}: {self.monitor} did not improve from {best}"
+
+    def _not_finite(self, logs: dict[str, Any]) -> str | None:
+        """What is not finite (the loss, the monitored value, the weights), or None."""
+        for key in dict.fromkeys(("loss", self.monitor)):
+            value = logs.get(key)
+            if isinstance(value, int | float) and not math.isfinite(value):
+                return f"{key}={value}"
+        if is_sharded(self.model):
+            return None  # each rank holds a shard: the logs (reduced) decide alike
+        flags = [torch.isfinite(p.detach()).all() for p in self.model.parameters()]
+        if flags and not torch.stack([f.to(flags[0].device) for f in flags]).all().item():
+            return "some weights are NaN or inf"
+        return None
 
     def _say(self, message: str) -> None:
-        if self.verbose > 0:
+        if self.verbose > 0 and message:
             print(f"\n{message}", flush=True)
 
     def _file_path(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
@@ -167,8 +204,21 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
         filepath = self._file_path(epoch, batch, logs)
-        if not self._should_save(epoch, logs, filepath):
-            return  # the logs are reduced over ranks, so every rank decides alike
+        save, message = self._should_save(epoch, logs, filepath)
+        if not save:
+            self._say(message)  # the logs are reduced over ranks, so every rank decides alike
+            return
+        bad = self._not_finite(logs)
+        if bad is not None:
+            warnings.warn(
+                f"ModelCheckpoint did not save {filepath!r} at epoch {epoch + 1}: {bad}. "
+                "The previous checkpoint is kept.",
+                stacklevel=2,
+            )
+            return
+        self._say(message)
+        if self.save_best_only and logs.get(self.monitor) is not None:
+            self.best = float(logs[self.monitor])
         if not is_chief() and not is_sharded(self.model):
             return  # FSDP needs every rank to gather the weights; the saving writes on rank 0
         if os.path.isdir(filepath):
@@ -179,3 +229,22 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+
+
+class _Any(dict):
+    """Format fields: every name reads as 1, so a template gives a sample path."""
+
+    def __missing__(self, key: str) -> int:
+        return 1
+
+
+def _known_fields(model: Any, batch_level: bool) -> list[str] | None:
+    """The names ``filepath`` may use (the keys of the logs it is saved with, ``epoch`` and, per
+    batch, ``batch``); None (any) when the model has its own train or test step."""
+    default_steps = getattr(model, "has_default_steps", None)
+    if default_steps is None or not default_steps():
+        return None
+    names = ["loss", *(m.name for m in getattr(model, "metrics", []))]
+    if batch_level:
+        return ["epoch", "batch", *names]
+    return ["epoch", "learning_rate", *names, *(f"val_{n}" for n in names)]

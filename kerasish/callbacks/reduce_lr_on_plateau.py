@@ -50,7 +50,9 @@ class ReduceLROnPlateau(Callback):
 
     Example:
         >>> reduce = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=1e-5)
-        >>> model.fit(x, y, validation_split=0.2, epochs=50, callbacks=[reduce])
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[reduce], verbose=0)
+        >>> min(history.history["learning_rate"]) >= 1e-5  # never below min_lr
+        True
     """
 
     def __init__(
@@ -94,6 +96,15 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        """``wait``, ``cooldown_counter`` and ``best`` (the rates live in the optimizer)."""
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``."""
+        self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown_counter"])
+        self.best = float(state["best"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         current = self._monitor.get(logs)

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from kerasish.callbacks.callback import Callback
+from kerasish.callbacks.paths import check_writable
 
 __all__ = ["TensorBoard"]
 
@@ -65,12 +66,16 @@ class TensorBoard(Callback):
             none. The final values of every scalar show as the session's metrics.
 
     Raises:
-        ValueError / TypeError: for a bad argument.
+        ValueError / TypeError: for a bad argument; ValueError at the start of ``fit`` when
+            ``log_dir`` cannot be written.
 
     Example:
+        >>> import os
         >>> tb = TensorBoard(log_dir="runs/exp1", histogram_freq=1, hparams={"dropout": 0.2})
-        >>> model.fit(x, y, validation_split=0.1, epochs=10, callbacks=[tb])
+        >>> history = model.fit(x, y, validation_split=0.1, epochs=2, callbacks=[tb], verbose=0)
         >>> # then: kerasish tensorboard --logdir runs
+        >>> sorted(os.listdir("runs/exp1"))  # doctest: +ELLIPSIS
+        ['events.out.tfevents...', 'train', 'validation']
     """
 
     rank_zero_only = True  # writes event files: rank 0 only in distributed training
@@ -137,7 +142,16 @@ class TensorBoard(Callback):
         self._writers = {}
 
     # ------------------------------------------------------------------ train
+    def state_dict(self) -> dict[str, Any]:
+        """The step counters: batches logged (the batch-scalar step) and batches of this fit."""
+        return {"batch_step": self._batch_step, "fit_batch": self._fit_batch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``: batch scalars of a resumed run continue at their step."""
+        self._batch_step, self._fit_batch = int(state["batch_step"]), int(state["fit_batch"])
+
     def on_train_begin(self, logs: dict | None = None) -> None:
+        check_writable(self.log_dir, "TensorBoard log_dir", is_dir=True)
         self._batch_step = self._batches_done()
         self._fit_batch = 0
         self._remove_grad_hooks()
@@ -271,19 +285,17 @@ class TensorBoard(Callback):
             )
             return
         args = tuple(x) if isinstance(x, list | tuple) else (x,)
-        was_training = self.model.training
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._writer("train").add_graph(self.model, args, use_strict_trace=False)
+                graph = _graph_def(self.model, args)
+            self._writer("train").file_writer.add_graph(graph)
         except Exception as e:  # noqa: BLE001 - tracing any model may fail; never stop training
             warnings.warn(
                 f"TensorBoard could not write the model graph ({type(e).__name__}: {e}); "
                 f"training continues without it.",
                 stacklevel=2,
             )
-        finally:
-            self.model.train(was_training)
 
     # ------------------------------------------------------------------ hparams
     def _hparam_values(self) -> dict[str, Any]:
@@ -340,6 +352,53 @@ class TensorBoard(Callback):
         if self._profiler is not None:
             profiler, self._profiler = self._profiler, None
             profiler.stop()
+
+
+# ---------------------------------------------------------------------- graph
+class _Root:
+    """What ``torch.utils.tensorboard``'s graph parser reads of a traced module: its name."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.original_name = type(model).__name__
+
+    def named_modules(self, prefix: str = "") -> Any:
+        return iter(())
+
+
+def _graph_def(model: torch.nn.Module, args: tuple) -> tuple[Any, Any]:
+    """The (GraphDef, RunMetadata) TensorBoard shows, from one trace of ``model`` on ``args``.
+
+    ``SummaryWriter.add_graph`` goes through ``torch.jit.trace``, which registers new
+    TorchScript types in the process-wide compilation unit at every call (~0.3 MB per fit,
+    never freed). The graph tracer used here makes no module types: the trace is freed with
+    the graph. Nodes are grouped by module (``Dense[0]/Linear[linear]``) as with add_graph.
+    """
+    from torch.jit import _trace
+    from torch.utils.tensorboard import _pytorch_graph as pg
+
+    scopes = {m: f"{type(m).__name__}[{n.rsplit('.', 1)[-1]}]" for n, m in model.named_modules()}
+    scopes.pop(model, None)
+    saved_map, _trace._trace_module_map = _trace._trace_module_map, scopes
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            graph, _ = torch.jit._get_trace_graph(model, args)
+    finally:
+        _trace._trace_module_map = saved_map
+        model.train(was_training)
+    torch._C._jit_pass_inline(graph)
+    state = {id(v): k for k, v in reversed(model.state_dict(keep_vars=True).items())}
+    names = [f"x{i}" for i in range(len(args))] + [
+        state[id(v)] for v in dict.fromkeys(model.state_dict(keep_vars=True).values())
+    ]
+    for value, name in zip(graph.inputs(), names):
+        value.setDebugName(name.replace(".", "/"))
+    nodes = pg.parse(graph, _Root(model), args)
+    stats = pg.RunMetadata(
+        step_stats=pg.StepStats(dev_stats=[pg.DeviceStepStats(device="/device:CPU:0")])
+    )
+    return pg.GraphDef(node=nodes, versions=pg.VersionDef(producer=22)), stats
 
 
 # ---------------------------------------------------------------------- helpers

@@ -22,7 +22,13 @@ class TerminateOnNaN(Callback):
         stopped_epoch: the epoch it belongs to, or None.
 
     Example:
-        >>> model.fit(x, y, epochs=10, callbacks=[TerminateOnNaN()])
+        >>> x_bad = x.copy()
+        >>> x_bad[0] = np.nan  # a NaN input makes the first batch's loss NaN
+        >>> stop = TerminateOnNaN()
+        >>> history = model.fit(x_bad, y, epochs=10, shuffle=False, callbacks=[stop], verbose=0)
+        Batch 0: Invalid loss, terminating training
+        >>> history.epoch, stop.stopped_epoch, stop.stopped_batch
+        ([0], 0, 0)
     """
 
     def __init__(self) -> None:

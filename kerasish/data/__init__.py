@@ -5,6 +5,7 @@ the batches a loop iterates.
 - ``sources``: ``ArraySource`` / ``LoaderSource`` / ``IteratorSource`` yield ``(x, y, sw)``.
 - ``adapters``: ``adapt`` picks the source for an input.
 - ``split``: ``validation_split`` / ``validation_data``.
+- ``checks``: one-pass checks before training (class/sample weights, NaN/inf) and input casts.
 - ``sharding``: per-rank DataLoader samplers; ``prefetch``: the CUDA side-stream prefetcher.
 - ``feed``: ``Feed``, a source as the loop iterates it (device, class weights, channels-last).
 - ``make``: ``make_sources`` (fit) and ``make_feed`` (evaluate/predict) build the feeds.
@@ -12,8 +13,18 @@ the batches a loop iterates.
 
 from kerasish.data.adapters import adapt
 from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, nbytes, take, to_tensor
+from kerasish.data.checks import (
+    cast_batch,
+    cast_inputs,
+    check_class_coverage,
+    check_class_weight,
+    check_finite_weights,
+    labels_of,
+    needs_cast,
+    warn_non_finite,
+)
 from kerasish.data.feed import Feed, class_weight_table, keep_on_device, to_channels_last, weigh
-from kerasish.data.make import loader_kwargs, make_feed, make_sources
+from kerasish.data.make import check_arrays, loader_kwargs, make_feed, make_sources
 from kerasish.data.prefetch import CudaPrefetcher
 from kerasish.data.sharding import ShardSampler, with_sampler
 from kerasish.data.sources import (
@@ -31,6 +42,12 @@ __all__ = [
     "adapt",
     "ArraySource",
     "Batch",
+    "cast_batch",
+    "cast_inputs",
+    "check_arrays",
+    "check_class_coverage",
+    "check_class_weight",
+    "check_finite_weights",
     "check_lengths",
     "class_weight_table",
     "CudaPrefetcher",
@@ -39,11 +56,13 @@ __all__ = [
     "is_arraylike",
     "IteratorSource",
     "keep_on_device",
+    "labels_of",
     "loader_kwargs",
     "LoaderSource",
     "make_feed",
     "make_sources",
     "nbytes",
+    "needs_cast",
     "peek",
     "ShardSampler",
     "split_validation",
@@ -53,6 +72,7 @@ __all__ = [
     "unpack",
     "unpack_validation",
     "warn_exhausted",
+    "warn_non_finite",
     "weigh",
     "with_sampler",
 ]

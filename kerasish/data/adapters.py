@@ -9,6 +9,7 @@ from typing import Any
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from kerasish.data.arrays import check_lengths, is_arraylike, to_tensor
+from kerasish.data.checks import check_finite_weights
 from kerasish.data.sources import ArraySource, IteratorSource, LoaderSource
 
 __all__ = ["adapt"]
@@ -33,7 +34,8 @@ def adapt(
         y: targets when ``x`` is array-like; must be None otherwise.
         sample_weight: per-sample weights when ``x`` is array-like.
         batch_size: batch size for arrays and Datasets.
-        shuffle: shuffle arrays and map-style Datasets each epoch.
+        shuffle: shuffle arrays and map-style Datasets each epoch (True, False, or "batch":
+            arrays are shuffled in batch-sized chunks, as Keras does for HDF5 data).
         steps: the number of batches an epoch takes from a generator (None: until exhausted).
         name: the argument's name, for error messages.
         loader_kwargs: extra ``DataLoader`` options for Datasets (num_workers, pin_memory, ...).
@@ -42,7 +44,8 @@ def adapt(
         An ``ArraySource``, ``LoaderSource`` or ``IteratorSource``.
 
     Raises:
-        ValueError / TypeError: with the argument's name, for empty or mismatched data.
+        ValueError / TypeError: with the argument's name, for empty or mismatched data, or
+            NaN/inf sample weights.
 
     Example:
         >>> import numpy as np
@@ -50,7 +53,7 @@ def adapt(
         3
     """
     if isinstance(x, DataLoader | Dataset) or (
-        not is_arraylike(x) and x is not None and isinstance(x, Iterable)
+        not is_arraylike(x) and isinstance(x, Iterable) and not isinstance(x, str | bytes)
     ):
         _check_yields_targets(y, sample_weight, name)
     if isinstance(x, DataLoader):
@@ -67,6 +70,7 @@ def adapt(
         )
     x, y, sw = (to_tensor(a, n) for a, n in ((x, name), (y, "y"), (sample_weight, "sample_weight")))
     check_lengths(x, y, sw, name)
+    check_finite_weights(sw, "sample_weight" if name == "x" else f"the sample_weight of {name}")
     return ArraySource(x, y, sw, batch_size, shuffle)
 
 
@@ -91,6 +95,6 @@ def _dataset_source(
     if not isinstance(x, IterableDataset) and len(x) == 0:  # type: ignore[arg-type]
         raise ValueError(f"Expected a non-empty Dataset. Received: {name} with 0 samples")
     kw = dict(loader_kwargs or {})
-    shuffle = shuffle and not isinstance(x, IterableDataset)
+    shuffle = bool(shuffle) and not isinstance(x, IterableDataset)  # "batch": as True
     loader = DataLoader(x, batch_size=batch_size, shuffle=shuffle, **kw)
     return LoaderSource(loader, owned=True)

@@ -16,6 +16,7 @@ import torch
 
 from kerasish import devices, tree
 from kerasish.data.arrays import nbytes
+from kerasish.data.checks import cast_batch, check_class_weight
 from kerasish.data.prefetch import CudaPrefetcher
 from kerasish.data.sources import ArraySource, Batch, IteratorSource, peek
 
@@ -33,6 +34,9 @@ class Feed:
             sample weights.
         channels_last: make 4-D inputs channels-last.
         steps: the default batches per epoch (``steps_per_epoch``/``validation_steps``).
+
+    ``feed.input_cast`` is None, or ``(dtype, integers)``: the cast of ``x`` the model needs
+    (decided on the first batch by ``kerasish.training``; see ``data.checks.cast_inputs``).
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class Feed:
         self.source, self.device, self.strategy = source, device, strategy
         self.class_weight, self.channels_last = class_weight, channels_last
         self.default_steps = steps
+        self.input_cast: tuple[torch.dtype, bool] | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -63,6 +68,10 @@ class Feed:
             return len(self.source)
         except TypeError:
             return None
+
+    def samples(self) -> int | None:
+        """The number of samples of in-memory data (None for loaders and generators)."""
+        return getattr(self.source, "num_samples", None)
 
     def epoch(self, epoch: int | None, steps: int | None = None) -> Iterator[Batch]:
         """This epoch's batches (``steps`` at most); the shuffle order is drawn from the RNG now.
@@ -84,6 +93,8 @@ class Feed:
                 it = CudaPrefetcher(source, device)
             else:
                 it = map(functools.partial(devices.move, device=device), source)
+        if self.input_cast is not None:
+            it = map(functools.partial(cast_batch, self.input_cast), it)
         if self.class_weight is not None:
             it = map(functools.partial(weigh, self.class_weight), it)
         if self.channels_last:
@@ -122,10 +133,14 @@ def keep_on_device(source: ArraySource, data_on_device: bool | str) -> bool:
 def class_weight_table(
     class_weight: Mapping[int, float] | None, device: torch.device
 ) -> torch.Tensor | None:
-    """``{class_index: weight}`` as a lookup tensor on ``device`` (classes not named weigh 1).
+    """``{class_index: weight}`` as a lookup tensor on ``device``.
+
+    Classes below the largest key that are not named weigh 1 in the table; ``make_sources``
+    rejects targets holding a class without a weight (``data.checks.check_class_coverage``).
 
     Raises:
-        ValueError: when ``class_weight`` is not a non-empty dict.
+        ValueError: when ``class_weight`` is not a non-empty dict of integer keys >= 0 and
+            finite weights.
 
     Example:
         >>> class_weight_table({2: 3.0}, torch.device("cpu"))
@@ -133,11 +148,7 @@ def class_weight_table(
     """
     if class_weight is None:
         return None
-    if not isinstance(class_weight, Mapping) or not class_weight:
-        raise ValueError(
-            f"Expected class_weight to be a dict {{class_index: weight}}. "
-            f"Received: class_weight={class_weight!r}"
-        )
+    check_class_weight(class_weight)
     table = torch.ones(max(int(k) for k in class_weight) + 1)
     for k, w in class_weight.items():
         table[int(k)] = float(w)

@@ -13,10 +13,12 @@ import numpy as np
 import torch
 
 from kerasish.data.adapters import adapt
+from kerasish.data.checks import check_class_coverage, check_class_weight, warn_non_finite
 from kerasish.data.feed import Feed, class_weight_table
+from kerasish.data.sources import ArraySource
 from kerasish.data.split import split_validation, unpack_validation
 
-__all__ = ["make_sources", "make_feed", "loader_kwargs"]
+__all__ = ["make_sources", "make_feed", "loader_kwargs", "check_arrays"]
 
 ROLES = ("train", "eval", "predict", "train_on_batch")
 
@@ -48,6 +50,9 @@ def make_sources(
     Returns:
         ``(train, val)``; ``val`` is None without validation data.
 
+    In-memory data is checked in one pass per array: NaN/inf in x or y warn, NaN/inf sample
+    weights raise, and ``class_weight`` must name every class in the targets.
+
     Raises:
         ValueError / TypeError: for bad data, class weights or ``data_on_device``.
     """
@@ -62,6 +67,8 @@ def make_sources(
     val = None
     if val_parts is not None:
         val = adapt(*val_parts, steps=validation_steps, name="validation_data", **common)
+    for source, name in ((train, "x"), (val, "validation_data")):
+        check_arrays(source, class_weight, name)
     strategy.shared_seed()
     train, _ = strategy.shard(train, "train")
     if val is not None:
@@ -77,6 +84,18 @@ def make_sources(
     if val is None:
         return train_feed, None
     return train_feed, Feed(val, steps=validation_steps, **feed).place(data_on_device)
+
+
+def check_arrays(source: Any, class_weight: Mapping[int, float] | None, name: str) -> None:
+    """For in-memory data: warn about NaN/inf in x and y, and check ``class_weight`` names
+    every class of y (one pass over each array; other sources are checked on a batch)."""
+    if not isinstance(source, ArraySource):
+        return
+    warn_non_finite(source.x, name)
+    warn_non_finite(source.y, "y" if name == "x" else f"the targets of {name}")
+    if class_weight is not None:
+        check_class_weight(class_weight)
+        check_class_coverage(class_weight, source.y, name)
 
 
 def _fit_parts(x: Any, y: Any, sw: Any, validation_split: float, validation_data: Any) -> Any:
@@ -116,6 +135,10 @@ def make_feed(
     if role not in ROLES:
         raise ValueError(f"Expected role to be one of {ROLES}. Received: role={role!r}")
     source = adapt(x, y, sample_weight, batch_size=batch_size or 32, steps=steps)
+    if class_weight is not None:
+        check_class_weight(class_weight)
+        if isinstance(source, ArraySource):
+            check_class_coverage(class_weight, source.y, "x")
     n = None
     if role != "train_on_batch":
         source, n = strategy.shard(source, role)

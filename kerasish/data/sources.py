@@ -63,7 +63,11 @@ def unpack(batch: Any) -> Batch:
 
 
 class ArraySource:
-    """Batches from in-memory tensors by indexing (no per-sample collate)."""
+    """Batches from in-memory tensors by indexing (no per-sample collate).
+
+    ``shuffle`` is True (a new sample order each epoch), False, or "batch" (batch-sized chunks
+    in a new order each epoch, as Keras's ``shuffle="batch"``).
+    """
 
     def __init__(self, x: Any, y: Any, sample_weight: Any, batch_size: int, shuffle: bool):
         self.x, self.y, self.sample_weight = x, y, sample_weight
@@ -111,7 +115,11 @@ class ArraySource:
             return self._shard_order()
         _draw_seed()  # the DataLoader iterator's base seed
         perm = None
-        if self.shuffle:
+        if self.shuffle == "batch":
+            g = torch.Generator()
+            g.manual_seed(_draw_seed())
+            perm = _batch_shuffle(self.num_samples, self.batch_size, g)
+        elif self.shuffle:
             g = torch.Generator()
             g.manual_seed(_draw_seed())
             perm = torch.randperm(self.num_samples, generator=g)
@@ -151,6 +159,12 @@ class ArraySource:
         for i in range(start * bs, n, bs):
             idx = slice(i, i + bs) if perm is None else perm[i : i + bs]
             yield take(x, idx), take(y, idx), take(sw, idx)
+
+
+def _batch_shuffle(n: int, batch_size: int, g: torch.Generator) -> torch.Tensor:
+    """Indices in batch-sized chunks, the chunks in a random order (Keras's shuffle="batch")."""
+    chunks = torch.arange(n).split(batch_size)
+    return torch.cat([chunks[i] for i in torch.randperm(len(chunks), generator=g).tolist()])
 
 
 class LoaderSource:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
 from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, take, to_tensor
@@ -79,12 +81,22 @@ def _cut(n: int, validation_split: float) -> int:
 def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
     """Split ``validation_data`` as Keras does: ``(x, y)``, ``(x, y, sw)`` or a loader-like.
 
+    Raises:
+        ValueError: for a tuple/list of arrays of another length, such as ``(x_val,)``.
+
     Example:
         >>> import numpy as np
         >>> [v is None for v in unpack_validation((np.zeros(2), np.zeros(2)))]
         [False, False, True]
     """
-    if isinstance(validation_data, tuple | list) and len(validation_data) in (2, 3):
-        if is_arraylike(validation_data[0]) or isinstance(validation_data[0], Mapping):
+    if isinstance(validation_data, tuple | list) and validation_data:
+        first = validation_data[0]
+        if len(validation_data) in (2, 3) and (is_arraylike(first) or isinstance(first, Mapping)):
             return tuple(validation_data) + (None,) * (3 - len(validation_data))
+        if isinstance(first, np.ndarray | torch.Tensor):  # not a list of (x, y) batches
+            raise ValueError(
+                "Expected validation_data to be (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val), or a Dataset, DataLoader or generator. Received: "
+                f"a {type(validation_data).__name__} of {len(validation_data)} item(s)"
+            )
     return validation_data, None, None

@@ -35,11 +35,14 @@ share of the data), ``collectives`` (metric reductions, gathers), ``fsdp`` (shar
 network, full state dicts), ``launcher`` (``launch``).
 
 Example:
-    >>> from kerasish import distribute
-    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")  # "auto"
-    >>> model.fit(x, y, epochs=5)                # torchrun --nproc_per_node=2 train.py
-    >>> if distribute.is_main_process():
-    ...     print(model.evaluate(x_test, y_test))
+    The same lines run in one process and under ``torchrun --nproc_per_node=2 train.py``:
+
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")  # distribute="auto"
+    >>> history = model.fit(x, y, epochs=2, verbose=0)
+    >>> results = model.evaluate(x_test, y_test, verbose=0)  # collective: on every rank
+    >>> if K.distribute.is_main_process():
+    ...     print(f"test loss {results:.2f}")  # doctest: +ELLIPSIS
+    test loss ...
 """
 
 from __future__ import annotations

@@ -66,8 +66,9 @@ def is_main_process() -> bool:
     """True on rank 0 (and in a single process): the one that prints and writes files.
 
     Example:
-        >>> if is_main_process():
-        ...     print("accuracy", acc)
+        >>> if is_main_process():  # True in a single process
+        ...     print("written by rank", get_rank())
+        written by rank 0
     """
     return get_rank() == 0
 
@@ -114,7 +115,11 @@ def initialize(backend: str | None = None, *, timeout_s: float = 600.0, device: 
             are missing.
 
     Example:
-        >>> initialize(timeout_s=120)   # before compile(), to choose the timeout
+        Under torchrun, before ``compile()``, to choose the timeout (not run as a doctest: it
+        needs torchrun's environment).
+
+        >>> initialize(timeout_s=120)  # doctest: +SKIP
+        True
     """
     if not dist.is_available():
         raise RuntimeError("Expected a torch build with torch.distributed. Received: none")

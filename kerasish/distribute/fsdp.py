@@ -77,9 +77,11 @@ def full_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     CPU, the other ranks an empty dict. Otherwise it is ``model.state_dict()``.
 
     Example:
-        >>> sd = full_state_dict(model)
-        >>> if is_main_process():
+        >>> sd = full_state_dict(model)  # on every rank
+        >>> if K.distribute.is_main_process():
         ...     torch.save(sd, "model.pt")
+        >>> sd.keys() == model.state_dict().keys()  # not FSDP-sharded: the state dict itself
+        True
     """
     if not is_fsdp(model):
         return model.state_dict()
@@ -95,7 +97,9 @@ def load_full_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor
     For FSDP this is collective: rank 0 passes the full dict, the others may pass ``{}``.
 
     Example:
-        >>> load_full_state_dict(model, torch.load("model.pt") if is_main_process() else {})
+        >>> torch.save(model.state_dict(), "model.pt")
+        >>> main = K.distribute.is_main_process()
+        >>> load_full_state_dict(model, torch.load("model.pt") if main else {})
     """
     if not is_fsdp(model):
         model.load_state_dict(state_dict)

@@ -7,17 +7,23 @@ input size (``Dense``, ``Conv1D``, ``Conv2D``, ``BatchNormalization``, ``LayerNo
 creates them on the input's device (and in the input's dtype, for floating inputs outside
 autocast). A module is unbuilt exactly when it still holds an ``UninitializedParameter``.
 
-Layout follows PyTorch, not Keras: tensors are **channels-first**. Image layers take
-``(N, C, H, W)``; ``Conv1D`` and the 1-D pooling layers take ``(N, C, L)``; ``LSTM`` and
-``GRU`` take batch-first sequences ``(N, T, F)``. ``Dense`` and ``LayerNormalization`` act
-on the last axis, ``BatchNormalization`` on axis 1 (the channels).
+The layout is ``data_format``: the image and 1-D conv/pool layers take it, and its default
+(``None``) is :func:`kerasish.config.image_data_format`, ``"channels_first"`` unless set:
+image layers take ``(N, C, H, W)``, ``Conv1D`` and the 1-D pooling layers ``(N, C, L)``.
+With ``"channels_last"`` they take Keras's ``(N, H, W, C)`` and ``(N, steps, features)``
+(viewed as channels-first without a copy) and ``BatchNormalization`` normalizes axis -1.
+A layer left to a channels-first default refuses, at its first call, a batch that looks
+channels-last (``(N, 28, 28, 1)``). ``LSTM`` and ``GRU`` take batch-first sequences
+``(N, T, F)``; ``Dense`` and ``LayerNormalization`` act on the last axis.
 
 Every layer has ``get_config()`` (its constructor arguments) and ``from_config(config)``;
 ``LAYERS`` maps class names to classes and :func:`get_activation` resolves activation names.
 
 The package has one file per family: ``core``, ``convolution``, ``pooling``, ``normalization``,
-``recurrent``; ``base`` holds the Layer class, ``activations`` ``get_activation`` and
-``checks`` the argument checks. Import from here.
+``recurrent``, ``merging``, ``reshaping``, ``activation_layers``, ``regularization``,
+``preprocessing``, ``augmentation``; ``base`` holds the Layer class, ``activations``
+``get_activation``, ``checks`` the argument checks and ``layout`` the data formats.
+Import from here.
 
 Example:
     >>> model = torch.nn.Sequential(
@@ -34,9 +40,29 @@ from __future__ import annotations
 
 import torch  # noqa: F401 - the docstrings' examples run in this namespace
 
+from kerasish.layers import layout
+from kerasish.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerasish.layers.activations import get_activation
+from kerasish.layers.attention import MultiHeadAttention
+from kerasish.layers.augmentation import (
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from kerasish.layers.base import Layer
-from kerasish.layers.convolution import Conv1D, Conv2D
+from kerasish.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+from kerasish.layers.convolution import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from kerasish.layers.core import (
     Activation,
     Dense,
@@ -47,18 +73,120 @@ from kerasish.layers.core import (
     Lambda,
     Reshape,
 )
-from kerasish.layers.normalization import BatchNormalization, LayerNormalization
+from kerasish.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from kerasish.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from kerasish.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
-from kerasish.layers.recurrent import GRU, LSTM
+from kerasish.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from kerasish.layers.recurrent import GRU, LSTM, SimpleRNN
+from kerasish.layers.regularization import (
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from kerasish.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+from kerasish.layers.wrappers import Bidirectional, TimeDistributed
+
+_MERGE_FUNCTIONS = (add, subtract, multiply, average, maximum, minimum, concatenate, dot)
+_ADDED_LAYERS = (
+    Add,
+    Subtract,
+    Multiply,
+    Average,
+    Maximum,
+    Minimum,
+    Concatenate,
+    Dot,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    Cropping1D,
+    Cropping2D,
+    ReLU,
+    LeakyReLU,
+    PReLU,
+    ELU,
+    Softmax,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    GaussianNoise,
+    GaussianDropout,
+    Rescaling,
+    Normalization,
+    Resizing,
+    CenterCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomZoom,
+    RandomTranslation,
+    RandomCrop,
+    RandomContrast,
+    Conv3D,
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    MaxPooling3D,
+    AveragePooling3D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling3D,
+    GroupNormalization,
+    UnitNormalization,
+    SimpleRNN,
+    Bidirectional,
+    TimeDistributed,
+    MultiHeadAttention,
+)
 
 __all__ = [
     "LAYERS",
@@ -86,6 +214,9 @@ __all__ = [
     "MaxPooling2D",
     "Reshape",
     "get_activation",
+    "layout",
+    *(cls.__name__ for cls in _ADDED_LAYERS),
+    *(fn.__name__ for fn in _MERGE_FUNCTIONS),
 ]
 
 LAYERS: dict[str, type[Layer]] = {
@@ -113,11 +244,12 @@ LAYERS: dict[str, type[Layer]] = {
         LayerNormalization,
         LSTM,
         GRU,
+        *_ADDED_LAYERS,
     )
 }
 
 # Every public layer says it lives here, whichever file defines it, so that pickles, saved
 # files and reprs do not depend on the layout.
-for _obj in (*LAYERS.values(), Layer, get_activation):
+for _obj in (*LAYERS.values(), Layer, get_activation, *_MERGE_FUNCTIONS):
     _obj.__module__ = __name__
 del _obj

@@ -14,6 +14,9 @@ from kerasish.layers.checks import check, is_int
 __all__ = ["Layer"]
 
 _PER_AXIS_ARGS = frozenset({"kernel_size", "strides", "dilation_rate", "pool_size"})
+# What an argument whose default is None (resolved at construction) usually resolves to:
+# the repr leaves it out then, as it leaves out other defaults.
+_RESOLVED_DEFAULTS = {"data_format": "channels_first", "axis": 1}
 
 
 def _format(value: Any, per_axis: bool = False) -> str:
@@ -115,6 +118,8 @@ class Layer(nn.Module):
         args = []
         for name, value in self.get_config().items():
             default = params[name].default
+            if default is None and name in _RESOLVED_DEFAULTS:
+                default = _RESOLVED_DEFAULTS[name]
             text = _format(value, per_axis=name in _PER_AXIS_ARGS)
             if default is inspect.Parameter.empty:
                 args.append(text)

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from kerasish.layers.activations import ActivationLike, get_activation
 from kerasish.layers.base import Layer
 from kerasish.layers.checks import check, check_bool, check_fraction, check_positive_int, is_int
+from kerasish.layers.layout import resolve_data_format
 
 __all__ = ["Input", "Dense", "Activation", "Lambda", "Flatten", "Reshape", "Dropout", "Embedding"]
 
@@ -154,15 +155,30 @@ class Lambda(Layer):
 class Flatten(Layer):
     """Flattens every axis but the batch axis: ``(N, ...)`` to ``(N, prod(...))``.
 
-    On channels-first input the element order is PyTorch's (C, H, W), not Keras's (H, W, C).
+    The tensor is flattened as it is laid out, a view without a copy: channels-last input
+    ``(N, H, W, C)`` gives Keras's (H, W, C) order, channels-first input PyTorch's
+    (C, H, W) order (Keras would reorder it to (H, W, C); kerasish keeps ``nn.Flatten``'s
+    order, so torch weights and models saved by earlier versions stay valid).
+
+    Args:
+        data_format: the layout of the input, ``"channels_first"`` or ``"channels_last"``;
+            ``None`` means :func:`kerasish.config.image_data_format`. Recorded in the config
+            for Keras compatibility; the order follows the layout as described above.
 
     Example:
         >>> Flatten()(torch.ones(2, 3, 4, 5)).shape
         torch.Size([2, 60])
     """
 
+    def __init__(self, data_format: str | None = None) -> None:
+        super().__init__()
+        self.data_format = resolve_data_format(data_format)
+
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(1) if x.ndim > 1 else x.unsqueeze(1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"data_format": self.data_format}
 
 
 class Reshape(Layer):

@@ -13,10 +13,15 @@ from kerasish.layers.base import Layer
 from kerasish.layers.checks import (
     IntOrTuple,
     check_bool,
-    check_data_format,
     check_int_tuple,
     check_padding,
     same_padding,
+)
+from kerasish.layers.layout import (
+    check_layout,
+    resolve_data_format,
+    to_channels_first,
+    to_channels_last,
 )
 
 __all__ = [
@@ -28,6 +33,10 @@ __all__ = [
     "GlobalMaxPooling1D",
     "GlobalAveragePooling2D",
     "GlobalMaxPooling2D",
+    "MaxPooling3D",
+    "AveragePooling3D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D",
 ]
 
 
@@ -44,6 +53,7 @@ class _Pooling(Layer):
         strides: IntOrTuple | None = None,
         *,
         padding: str = "valid",
+        data_format: str | None = None,
     ) -> None:
         super().__init__()
         self.pool_size = check_int_tuple("pool_size", pool_size, self._rank)
@@ -51,8 +61,20 @@ class _Pooling(Layer):
             self.pool_size if strides is None else check_int_tuple("strides", strides, self._rank)
         )
         self.padding = check_padding(padding)
+        self._check_layout = data_format is None  # only a defaulted format is second-guessed
+        self.data_format = resolve_data_format(data_format)
+        self._channels_last = self.data_format == "channels_last"
 
     def forward(self, x: Tensor) -> Tensor:
+        if self._check_layout:
+            if not self._channels_last:
+                check_layout(type(self).__name__, x, self._rank)
+            self._check_layout = False
+        if self._channels_last:
+            return to_channels_last(self._pool_first(to_channels_first(x)))
+        return self._pool_first(x)
+
+    def _pool_first(self, x: Tensor) -> Tensor:
         if self.padding == "same":
             pads = same_padding(x.shape[2:], self.pool_size, self.strides, (1,) * self._rank)
             if any(pads):
@@ -70,7 +92,12 @@ class _Pooling(Layer):
 
     def get_config(self) -> dict[str, Any]:
         strides = None if self.strides == self.pool_size else self.strides
-        return {"pool_size": self.pool_size, "strides": strides, "padding": self.padding}
+        return {
+            "pool_size": self.pool_size,
+            "strides": strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
 
 
 class MaxPooling1D(_Pooling):
@@ -80,6 +107,8 @@ class MaxPooling1D(_Pooling):
         pool_size: window length, an int or a 1-tuple.
         strides: step; ``None`` means ``pool_size``.
         padding: ``"valid"`` or ``"same"`` (output length ``ceil(L / strides)``).
+        data_format: ``"channels_first"`` for ``(N, C, L)``, ``"channels_last"`` for
+            ``(N, steps, features)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> MaxPooling1D(2)(torch.randn(2, 3, 9)).shape
@@ -99,6 +128,8 @@ class AveragePooling1D(_Pooling):
         pool_size: window length, an int or a 1-tuple.
         strides: step; ``None`` means ``pool_size``.
         padding: ``"valid"`` or ``"same"`` (output length ``ceil(L / strides)``).
+        data_format: ``"channels_first"`` for ``(N, C, L)``, ``"channels_last"`` for
+            ``(N, steps, features)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> AveragePooling1D(2, padding="same")(torch.randn(2, 3, 9)).shape
@@ -117,6 +148,8 @@ class MaxPooling2D(_Pooling):
         pool_size: window, an int or a 2-tuple (default ``(2, 2)``).
         strides: step; ``None`` means ``pool_size``.
         padding: ``"valid"`` or ``"same"`` (output ``ceil(H / stride)`` by ``ceil(W / stride)``).
+        data_format: ``"channels_first"`` for ``(N, C, H, W)``, ``"channels_last"`` for
+            ``(N, H, W, C)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> MaxPooling2D()(torch.randn(2, 3, 8, 8)).shape
@@ -135,6 +168,8 @@ class AveragePooling2D(_Pooling):
         pool_size: window, an int or a 2-tuple (default ``(2, 2)``).
         strides: step; ``None`` means ``pool_size``.
         padding: ``"valid"`` or ``"same"`` (output ``ceil(H / stride)`` by ``ceil(W / stride)``).
+        data_format: ``"channels_first"`` for ``(N, C, H, W)``, ``"channels_last"`` for
+            ``(N, H, W, C)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> AveragePooling2D(3, strides=2, padding="same")(torch.randn(2, 3, 7, 7)).shape
@@ -151,14 +186,19 @@ class _GlobalPooling(Layer):
     _rank = 2
     _is_max = False
 
-    def __init__(self, *, keepdims: bool = False, data_format: str = "channels_first") -> None:
+    def __init__(self, *, keepdims: bool = False, data_format: str | None = None) -> None:
         super().__init__()
         self.keepdims = check_bool("keepdims", keepdims)
-        self.data_format = check_data_format(data_format)
-        first = 2 if data_format == "channels_first" else 1
+        self._check_layout = data_format is None  # only a defaulted format is second-guessed
+        self.data_format = resolve_data_format(data_format)
+        first = 2 if self.data_format == "channels_first" else 1
         self._dims = tuple(range(first, first + self._rank))
 
     def forward(self, x: Tensor) -> Tensor:
+        if self._check_layout:
+            if self.data_format == "channels_first":
+                check_layout(type(self).__name__, x, self._rank)
+            self._check_layout = False
         if self._is_max:
             return x.amax(dim=self._dims, keepdim=self.keepdims)
         return x.mean(dim=self._dims, keepdim=self.keepdims)
@@ -173,7 +213,8 @@ class GlobalAveragePooling1D(_GlobalPooling):
     Args:
         keepdims: keep the reduced axis with length 1.
         data_format: ``"channels_first"`` for ``(N, C, L)`` (Conv1D output), or
-            ``"channels_last"`` for ``(N, L, C)`` (Embedding or LSTM sequence output).
+            ``"channels_last"`` for ``(N, L, C)`` (Embedding or LSTM sequence output);
+            ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> GlobalAveragePooling1D()(torch.ones(2, 3, 5)).shape
@@ -189,7 +230,7 @@ class GlobalMaxPooling1D(_GlobalPooling):
     Args:
         keepdims: keep the reduced axis with length 1.
         data_format: ``"channels_first"`` for ``(N, C, L)`` or ``"channels_last"`` for
-            ``(N, L, C)``.
+            ``(N, L, C)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> GlobalMaxPooling1D(data_format="channels_last")(torch.ones(2, 5, 3)).shape
@@ -205,7 +246,8 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
     Args:
         keepdims: keep the reduced axes with length 1.
-        data_format: ``"channels_first"`` for ``(N, C, H, W)`` or ``"channels_last"``.
+        data_format: ``"channels_first"`` for ``(N, C, H, W)`` or ``"channels_last"`` for
+            ``(N, H, W, C)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> GlobalAveragePooling2D(keepdims=True)(torch.ones(2, 3, 4, 4)).shape
@@ -218,11 +260,84 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
     Args:
         keepdims: keep the reduced axes with length 1.
-        data_format: ``"channels_first"`` for ``(N, C, H, W)`` or ``"channels_last"``.
+        data_format: ``"channels_first"`` for ``(N, C, H, W)`` or ``"channels_last"`` for
+            ``(N, H, W, C)``; ``None`` means :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> GlobalMaxPooling2D()(torch.ones(2, 3, 4, 4)).shape
         torch.Size([2, 3])
     """
 
+    _is_max = True
+
+
+class MaxPooling3D(_Pooling):
+    """Max pooling over (D, H, W) of ``(N, C, D, H, W)`` (or channels-last) volumes.
+
+    Args:
+        pool_size: window, an int or a 3-tuple (default 2).
+        strides: step; ``None`` means ``pool_size``.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_first"`` or ``"channels_last"``; ``None`` means
+            :func:`kerasish.config.image_data_format`.
+
+    Example:
+        >>> MaxPooling3D()(torch.randn(1, 2, 4, 4, 4)).shape
+        torch.Size([1, 2, 2, 2, 2])
+    """
+
+    _rank = 3
+    _pool = staticmethod(F.max_pool3d)
+
+
+class AveragePooling3D(_Pooling):
+    """Average pooling over (D, H, W); ``"same"`` leaves the padding out of each average.
+
+    Args:
+        pool_size: window, an int or a 3-tuple (default 2).
+        strides: step; ``None`` means ``pool_size``.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_first"`` or ``"channels_last"``; ``None`` means
+            :func:`kerasish.config.image_data_format`.
+
+    Example:
+        >>> AveragePooling3D(padding="same")(torch.randn(1, 2, 5, 5, 5)).shape
+        torch.Size([1, 2, 3, 3, 3])
+    """
+
+    _rank = 3
+    _is_max = False
+    _pool = staticmethod(F.avg_pool3d)
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over (D, H, W): ``(N, C, D, H, W)`` to ``(N, C)``.
+
+    Args:
+        keepdims: keep the reduced axes with length 1.
+        data_format: ``"channels_first"`` or ``"channels_last"``; ``None`` means
+            :func:`kerasish.config.image_data_format`.
+
+    Example:
+        >>> GlobalAveragePooling3D()(torch.ones(2, 3, 4, 4, 4)).shape
+        torch.Size([2, 3])
+    """
+
+    _rank = 3
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over (D, H, W): ``(N, C, D, H, W)`` to ``(N, C)``.
+
+    Args:
+        keepdims: keep the reduced axes with length 1.
+        data_format: ``"channels_first"`` or ``"channels_last"``; ``None`` means
+            :func:`kerasish.config.image_data_format`.
+
+    Example:
+        >>> GlobalMaxPooling3D()(torch.ones(2, 3, 4, 4, 4)).shape
+        torch.Size([2, 3])
+    """
+
+    _rank = 3
     _is_max = True

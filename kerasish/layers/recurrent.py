@@ -15,7 +15,7 @@ from torch.nn.parameter import UninitializedParameter
 from kerasish.layers.base import Layer
 from kerasish.layers.checks import check, check_bool, check_fraction, check_positive_int
 
-__all__ = ["LSTM", "GRU"]
+__all__ = ["LSTM", "GRU", "SimpleRNN"]
 
 
 class _LazyRNNMixin(LazyModuleMixin):
@@ -44,6 +44,10 @@ class _LazyLSTM(_LazyRNNMixin, nn.LSTM):
 
 class _LazyGRU(_LazyRNNMixin, nn.GRU):
     cls_to_become = nn.GRU
+
+
+class _LazySimpleRNN(_LazyRNNMixin, nn.RNN):
+    cls_to_become = nn.RNN
 
 
 class _RNN(Layer):
@@ -149,4 +153,27 @@ class GRU(_RNN):
     """
 
     _lazy_rnn = _LazyGRU
+    _num_states = 1
+
+
+class SimpleRNN(_RNN):
+    """Fully-connected RNN, ``h = tanh(W x + U h + b)``, over batch-first ``(N, T, F)`` input.
+
+    Wraps a one-layer ``nn.RNN`` (tanh). torch keeps two bias vectors (``b_ih``, ``b_hh``)
+    where Keras keeps one, so it has ``units`` more parameters than Keras reports; the
+    function is the same. ``layer(x, initial_state=h)`` starts from a given state.
+
+    Args:
+        units: size of the hidden state (positive).
+        return_sequences: return every step ``(N, T, units)`` instead of the last ``(N, units)``.
+        return_state: also return the final state: ``(output, h)``.
+        go_backwards: read the sequence backwards.
+        dropout: fraction of input features dropped in training, one mask per sequence.
+
+    Example:
+        >>> SimpleRNN(4)(torch.randn(2, 5, 3)).shape
+        torch.Size([2, 4])
+    """
+
+    _lazy_rnn = _LazySimpleRNN
     _num_states = 1

@@ -53,7 +53,10 @@ class Model(SavingMixin, Trainer, nn.Module):
             TypeError: when ``module`` is not an ``nn.Module``.
 
         Example:
+            >>> import torchvision
             >>> model = Model.wrap(torchvision.models.resnet18(num_classes=10))
+            >>> model.fc is model.net.fc, next(iter(model.state_dict()))
+            (True, 'net.conv1.weight')
         """
         if isinstance(module, Model):
             return module
@@ -140,18 +143,19 @@ class Model(SavingMixin, Trainer, nn.Module):
         return self
 
     # ---------------------------------------------------------------- summary
-    def summary(self, print_fn: Any = print) -> str:
-        """Print (and return) a table: layer (type), output shape, parameters, and totals.
+    def summary(self, print_fn: Any = None) -> None:
+        """Print a table: layer (type), output shape, parameters, and totals (as Keras,
+        it returns None; ``kerasish.summary.summarize(model)`` returns the text).
+
+        Args:
+            print_fn: called with the table's text (default ``print``).
 
         Raises:
             ValueError: when lazy layers are not built yet, saying how to build them.
         """
         from kerasish.summary import summarize
 
-        text = summarize(self)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        (print if print_fn is None else print_fn)(summarize(self))
 
     def fine_tune(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train the head with ``base`` frozen, then unfreeze it at lower learning rates.
@@ -160,7 +164,15 @@ class Model(SavingMixin, Trainer, nn.Module):
         ``freeze_epochs``, ``learning_rate``, ``fine_tune_learning_rate``, ``lr_decay``).
 
         Example:
-            >>> model.fine_tune(train, base=base, epochs=3, freeze_epochs=1)
+            >>> base = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+            ...                      nn.AdaptiveAvgPool2d(1), nn.Flatten())  # or a pretrained backbone
+            >>> model = K.Sequential([base, K.layers.Dense(5)])
+            >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+            >>> images, labels = torch.rand(16, 3, 32, 32), torch.randint(0, 5, (16,))
+            >>> history = model.fine_tune(images, labels, base=base, epochs=2, freeze_epochs=1,
+            ...                           verbose=0)
+            >>> history.epoch
+            [0, 1, 2]
         """
         from kerasish.finetune import fine_tune
 
@@ -206,14 +218,13 @@ def _zeros(shape: Any, device: torch.device) -> Any:
         return {k: _zeros(v, device) for k, v in shape.items()}
     if isinstance(shape, list) and shape and isinstance(shape[0], tuple | list):
         return [_zeros(s, device) for s in shape]
-    if (
-        not isinstance(shape, tuple | list)
-        or not all(d is None or (isinstance(d, int) and d > 0) for d in shape)
-        or len(shape) < 1
-    ):
+    sizes_ok = isinstance(shape, tuple | list) and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in shape
+    )
+    if not isinstance(shape, tuple | list) or len(shape) < 2 or not sizes_ok or shape[-1] is None:
         raise ValueError(
-            f"Expected input_shape to be a tuple like (None, 64), batch dimension "
-            f"first. Received: input_shape={shape!r}"
+            "Expected input_shape to be a tuple like (None, 64): the batch dimension first, then "
+            f"at least one dimension, the last one a positive size. Received: input_shape={shape!r}"
         )
     dims = [2 if d is None else d for d in shape]
     return torch.zeros(*dims, device=device)

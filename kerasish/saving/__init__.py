@@ -5,6 +5,8 @@ One module per job:
 - ``atomic``: atomic writes (``atomic_path``, ``atomic_write``) and ``is_chief``;
 - ``safe_load``: ``safe_torch_load`` and the ``Resolver`` with safe mode's rules for the
   classes and functions a file may name;
+- ``integrity``: sha256 digests written into every saved file and checked at load
+  (``save_checked``/``load_checked`` for ``torch.save`` checkpoints);
 - ``registry``: ``register_keras_serializable`` and its look-ups (Keras's API);
 - ``configs``: architecture configs (describe a model, rebuild it);
 - ``compile_config``: ``compile.json`` (the optimizer recipe, losses, metrics, options);
@@ -17,7 +19,9 @@ One module per job:
 Nothing in a file runs code by default: weights are safetensors, other tensors go through
 ``torch.load(weights_only=True)``, and names in a config resolve only to registered objects,
 ``custom_objects``, or torch/kerasish objects of the kind that place may name;
-``safe_mode=False`` is the opt-in for trusted files. This package imports neither
+``safe_mode=False`` is the opt-in for trusted files. Every file kerasish writes carries a sha256
+digest that loading checks, so a corrupt file is an error, not other weights
+(``check_integrity=False`` loads it anyway). This package imports neither
 ``kerasish.models`` nor ``kerasish.training``: models register themselves
 (``register_keras_serializable``) and are read through their public seams.
 
@@ -32,6 +36,7 @@ from kerasish.saving.archive import FORMAT, FORMAT_VERSION
 from kerasish.saving.atomic import atomic_path, atomic_write, is_chief
 from kerasish.saving.configs import module_config
 from kerasish.saving.export import EXPORT_FORMATS, export_model
+from kerasish.saving.integrity import load_checked, save_checked
 from kerasish.saving.mixin import SavingMixin
 from kerasish.saving.model_file import load_model, save_model
 from kerasish.saving.registry import (
@@ -62,11 +67,13 @@ __all__ = [
     "get_registered_object",
     "is_chief",
     "is_sharded",
+    "load_checked",
     "load_model",
     "load_weights",
     "module_config",
     "register_keras_serializable",
     "safe_torch_load",
+    "save_checked",
     "save_model",
     "save_weights",
 ]

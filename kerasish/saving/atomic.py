@@ -1,25 +1,34 @@
 """Atomic file writes: a temporary file next to the target, fsync'd, renamed over it.
 
 A crash (or a kill) at any moment leaves the previous file whole: readers see the old file
-or the new one, never a partial file. ``is_chief`` says whether this process writes the
-files of a ``torchrun`` job.
+or the new one, never a partial file. The temporary name holds the writer's host and pid
+(``.name.<host>-<pid>.<random>.tmp<ext>``), so temporary files left by a killed writer are
+removed at the next write of the same target (``remove_stale_temps``). ``is_chief`` says
+whether this process writes the files of a ``torchrun`` job.
 
 Example:
+    >>> state = model.state_dict()
     >>> with atomic_write("state.pt") as f:
     ...     torch.save(state, f)
+    >>> list(torch.load("state.pt")) == list(state)
+    True
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from typing import IO
 
 import torch
 
-__all__ = ["atomic_path", "atomic_write", "is_chief", "write_bytes"]
+__all__ = ["atomic_path", "atomic_write", "is_chief", "remove_stale_temps", "write_bytes"]
+
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 
 
 @contextlib.contextmanager
@@ -28,7 +37,8 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
 
     The rename is atomic, so readers see the old file or the new one, never a partial file; if
     the body raises (or the process dies) the old file is untouched and the temporary file is
-    removed (or left under a hidden ``.name.*.tmp`` name).
+    removed (or left under a hidden ``.name.<host>-<pid>.*.tmp`` name, removed by the next
+    write of ``path`` once that process is gone).
 
     Args:
         path: the final file.
@@ -38,8 +48,11 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
         FileExistsError: when ``overwrite=False`` and the file exists.
 
     Example:
-        >>> with atomic_path("model.onnx") as tmp:
-        ...     torch.onnx.export(model, args, tmp)
+        >>> import os
+        >>> with atomic_path("weights.pt") as tmp:
+        ...     torch.save(model.state_dict(), tmp)
+        >>> os.listdir(".")  # the temporary file is gone, renamed over the target
+        ['weights.pt']
     """
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
@@ -48,8 +61,10 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
         )
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    remove_stale_temps(path)
     suffix = ".tmp" + os.path.splitext(path)[1]  # some writers (torch.export) check it
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=directory)
+    prefix = f".{os.path.basename(path)}.{_HOST}-{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     os.close(fd)
     try:
         with contextlib.suppress(OSError):
@@ -71,7 +86,9 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
 
     Example:
         >>> with atomic_write("state.pt") as f:
-        ...     torch.save(state, f)
+        ...     torch.save(model.state_dict(), f)
+        >>> list(torch.load("state.pt")) == list(model.state_dict())
+        True
     """
     with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
         yield f
@@ -81,6 +98,51 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = True)
     """Write ``data`` to ``path`` atomically (see ``atomic_write``)."""
     with atomic_write(path, overwrite=overwrite) as f:
         f.write(data)
+
+
+def remove_stale_temps(path: str | os.PathLike) -> int:
+    """Remove the temporary files of ``path`` left by writers of this host that are gone.
+
+    Only names of ``path``'s own pattern (``.name.<host>-<pid>.<random>.tmp<ext>``) are
+    touched, and only when no process ``pid`` is alive: a write in progress is never removed.
+
+    Returns:
+        How many files were removed.
+
+    Example:
+        >>> remove_stale_temps("ckpt/model.kerasish")
+        0
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory, base = os.path.split(path)
+    ext = os.path.splitext(base)[1]
+    pattern = re.compile(
+        rf"\.{re.escape(base)}\.{re.escape(_HOST)}-(\d+)\.[A-Za-z0-9_]+\.tmp{re.escape(ext)}"
+    )
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(directory, name))
+                removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, another user's
+        return True
+    return True
 
 
 def is_chief() -> bool:

@@ -7,8 +7,11 @@ into the arguments of ``compile``, taking every class and function from a
 ``model.compile_config``.
 
 Example:
+    >>> from kerasish.saving.compile_config import CompileDecoder, describe_compile
+    >>> from kerasish.saving.safe_load import Resolver
     >>> cfg = describe_compile(model)
-    >>> CompileDecoder(Resolver(None, safe_mode=True)).loss(cfg["loss"])
+    >>> CompileDecoder(Resolver(None, safe_mode=True)).loss(cfg["loss"])  # doctest: +ELLIPSIS
+    SparseCategoricalCrossentropy(name='sparse_categorical_crossentropy', ...)
 """
 
 from __future__ import annotations

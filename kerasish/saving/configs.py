@@ -9,8 +9,15 @@ names from a ``safe_load.Resolver``. ``encode``/``decode`` carry config values (
 modules, classes, functions) through JSON.
 
 Example:
-    >>> cfg = module_config(Sequential([nn.Linear(3, 2)]))
-    >>> model = module_from_config(cfg, Resolver(None, safe_mode=True))
+    >>> from kerasish.saving.safe_load import Resolver
+    >>> cfg = module_config(K.Sequential([nn.Linear(3, 2)]))
+    >>> rebuilt = module_from_config(cfg, Resolver(None, safe_mode=True))
+    >>> rebuilt
+    Sequential(
+      (layers): ModuleList(
+        (0): Linear(in_features=3, out_features=2, bias=True)
+      )
+    )
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ atomically and, with ``verify``, reloads it (onnxruntime for ONNX) and compares 
 with the model's.
 
 Example:
-    >>> export_model(model, "model.onnx", input_shape=(None, 1, 28, 28))
+    >>> import onnxruntime
+    >>> export_model(model, "model.onnx", input_shape=(None, 1, 8, 8))
+    >>> session = onnxruntime.InferenceSession("model.onnx")
+    >>> session.run(None, {session.get_inputs()[0].name: x_test[:4]})[0].shape
+    (4, 10)
 """
 
 from __future__ import annotations
@@ -67,7 +71,10 @@ def export_model(
         RuntimeError: when the reloaded export does not match the model.
 
     Example:
-        >>> model.export("model.onnx", input_shape=(None, 1, 28, 28))
+        >>> import os
+        >>> model.export("model.onnx", input_shape=(None, 1, 8, 8), verify=True)
+        >>> os.path.exists("model.onnx")
+        True
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(

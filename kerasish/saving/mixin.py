@@ -8,7 +8,8 @@ Example:
     >>> model.save("model.kerasish")
     >>> model.save_weights("weights.safetensors")
     >>> model.load_weights("weights.safetensors")
-    >>> model.export("model.onnx", input_shape=(None, 1, 28, 28))
+    LoadResult(missing_keys=[], unexpected_keys=[], mismatched_keys=[])
+    >>> model.export("model.onnx", input_shape=(None, 1, 8, 8))
 """
 
 from __future__ import annotations

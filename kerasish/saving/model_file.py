@@ -2,7 +2,8 @@
 
 ``model.save(path)`` writes (suggested suffix ``.kerasish``):
 
-- ``metadata.json``: format version, kerasish and torch versions, the model's class;
+- ``metadata.json``: format version, kerasish and torch versions, the model's class and the
+  sha256 of every other member (checked at load: see ``integrity``);
 - ``config.json``: the architecture where kerasish can describe it (see ``configs``), the
   input shape the model was built with and the names of frozen parameters;
 - ``compile.json``: the optimizer recipe, the loss, the metrics and compile options (see
@@ -13,11 +14,14 @@
 ``load_model`` rebuilds the model (or loads into ``model=`` for subclassed and wrapped
 models), loads the weights, recompiles and restores the optimizer state, through the model's
 public seams only (``compile``, ``compile_config``, ``build_optimizer``, ``train_state``).
-Nothing in a file runs code unless ``safe_mode=False`` (see ``safe_load``).
+Nothing in a file runs code unless ``safe_mode=False`` (see ``safe_load``), and a member that
+changed since it was written is an error unless ``check_integrity=False``.
 
 Example:
-    >>> model.save("run/model.kerasish")
-    >>> model = load_model("run/model.kerasish")
+    >>> model.save("model.kerasish")
+    >>> restored = load_model("model.kerasish")
+    >>> torch.equal(restored(torch.from_numpy(x_test)), model(torch.from_numpy(x_test)))
+    True
 """
 
 from __future__ import annotations
@@ -101,14 +105,13 @@ def save_model(
         "frozen": [n for n, p in model.named_parameters() if not p.requires_grad],
     }
     members = {
-        "metadata.json": json.dumps(_metadata(model, reason), indent=2).encode(),
         "config.json": json.dumps(config, indent=2).encode(),
         "compile.json": json.dumps(describe_compile(model), indent=2).encode(),
         "model.safetensors": safetensors_bytes(state),
     }
     if include_optimizer:
         members.update(_optimizer_members(model))
-    write_archive(path, members, overwrite=overwrite)
+    write_archive(path, _metadata(model, reason), members, overwrite=overwrite)
 
 
 def load_model(
@@ -119,6 +122,7 @@ def load_model(
     safe_mode: bool = True,
     map_location: str | torch.device | None = None,
     compile: bool = True,
+    check_integrity: bool = True,
 ) -> Any:
     """Load a file written by ``model.save``: rebuild, load weights, recompile, restore the
     optimizer state.
@@ -136,6 +140,9 @@ def load_model(
             when compiling, else CPU). Files hold CPU tensors, so any device works.
         compile: recompile with the saved optimizer, loss and metrics, and restore the
             optimizer state.
+        check_integrity: check every member against the sha256 digests the file holds (files
+            from kerasish 0.1 have none); False loads a file whose members changed since it was
+            written (e.g. edited by hand).
 
     Returns:
         The kerasish model.
@@ -143,14 +150,29 @@ def load_model(
     Raises:
         ValueError: when the architecture cannot be rebuilt and ``model`` is missing (the
             message says how to pass it), when a named class or function is not in
-            ``custom_objects`` in safe mode, or when weights do not match.
+            ``custom_objects`` in safe mode, when weights do not match, or when a member is
+            corrupt or changed since it was written (the message names the member).
 
     Example:
-        >>> model = load_model("model.kerasish")
+        >>> history = model.fit(x, y, epochs=1, verbose=0)
+        >>> model.save("model.kerasish")
+        >>> restored = load_model("model.kerasish")  # recompiled, optimizer state restored
+        >>> state = restored.optimizer.state_dict()["state"]
+        >>> state.keys() == model.optimizer.state_dict()["state"].keys()
+        True
+        >>> class Net(K.Model):  # a subclassed model: the file cannot describe its code
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.dense = nn.Linear(3, 2)
+        ...     def forward(self, x):
+        ...         return self.dense(x)
+        >>> Net().save("net.kerasish")
         >>> net = load_model("net.kerasish", model=Net(), map_location="cpu")
+        >>> type(net).__name__
+        'Net'
     """
     path = os.fspath(path)
-    archive = read_archive(path)
+    archive = read_archive(path, check_integrity=check_integrity)
     resolver = Resolver(custom_objects, safe_mode)
     model = _model_to_load(archive, model, resolver, path)
     state = safetensors.torch.load(archive["model.safetensors"])

@@ -7,7 +7,10 @@ torchmetrics and kerasish, and only objects *defined* there and of the kind the 
 at that place (``_KIND_CHECKS``); ``safe_mode=False`` is the opt-in for anything importable.
 
 Example:
+    >>> torch.save(model.state_dict(), "weights.pt")
     >>> state = safe_torch_load("weights.pt")
+    >>> sorted(state) == sorted(model.state_dict())
+    True
     >>> Resolver(None, safe_mode=True).ref("torch.nn:Linear", "module")
     <class 'torch.nn.modules.linear.Linear'>
 """
@@ -77,7 +80,9 @@ def safe_torch_load(
             names the opt-in ``safe_mode=False``.
 
     Example:
-        >>> state = safe_torch_load("weights.pt")
+        >>> torch.save({"w": torch.ones(2), "step": 3}, "weights.pt")
+        >>> safe_torch_load("weights.pt")
+        {'w': tensor([1., 1.]), 'step': 3}
     """
     try:
         return torch.load(source, map_location=map_location, weights_only=safe_mode)
@@ -202,6 +207,9 @@ class Resolver:
         TypeError: when ``custom_objects`` is not a mapping.
 
     Example:
+        >>> class Scale(nn.Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
         >>> Resolver({"Scale": Scale}, safe_mode=True).ref("my.module:Scale", "module") is Scale
         True
     """

@@ -2,14 +2,16 @@
 
 ``save_weights`` writes the (built) state dict atomically, as safetensors or ``torch.save``;
 ``load_weights`` reads ``.safetensors``, ``.pt``/``.pth``/``.bin`` (in safe mode with
-``weights_only=True``) or a model file's weights, matches the names (adding or stripping a
-``net.``/``module.``/``_orig_mod.`` prefix when that makes them match), reports missing,
-unexpected and mismatched names, and loads. ``model.save_weights``/``model.load_weights`` are
-these same functions.
+``weights_only=True``) or a model file's weights, checks the sha256 digest that every file
+kerasish writes carries (see ``integrity``; files of other tools have none), matches the names
+(adding or stripping a ``net.``/``module.``/``_orig_mod.`` prefix when that makes them match),
+reports missing, unexpected and mismatched names, and loads. ``model.save_weights`` and
+``model.load_weights`` are these same functions.
 
 Example:
     >>> save_weights(model, "weights.safetensors")
     >>> load_weights(model, "weights.safetensors", skip_mismatch=True)
+    LoadResult(missing_keys=[], unexpected_keys=[], mismatched_keys=[])
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 
 from kerasish.saving.archive import is_model_file, read_archive
-from kerasish.saving.atomic import atomic_write, is_chief, write_bytes
-from kerasish.saving.safe_load import safe_torch_load
+from kerasish.saving.atomic import is_chief, write_bytes
+from kerasish.saving.integrity import (
+    check_safetensors,
+    load_checked,
+    save_checked,
+    sign_safetensors,
+)
 
 __all__ = [
     "WEIGHT_SUFFIXES",
@@ -55,7 +62,9 @@ def save_weights(model: nn.Module, filepath: str | os.PathLike, *, overwrite: bo
     """Write ``model``'s state dict to ``.safetensors`` or to a torch ``.pt``/``.pth`` file.
 
     Also ``model.save_weights(filepath)``. Under torchrun every rank may call it (an FSDP
-    model must: the weights are gathered); rank 0 writes.
+    model must: the weights are gathered); rank 0 writes. The file carries a sha256 digest that
+    ``load_weights`` checks (safetensors: ``__metadata__["kerasish_sha256"]``; ``.pt``: a zip
+    record beside the state dict, which ``torch.load`` reads as before).
 
     Args:
         model: the (built) module.
@@ -76,8 +85,7 @@ def save_weights(model: nn.Module, filepath: str | os.PathLike, *, overwrite: bo
     if suffix == ".safetensors":
         write_bytes(path, safetensors_bytes(state), overwrite=overwrite)
         return
-    with atomic_write(path, overwrite=overwrite) as f:
-        torch.save(state, f)
+    save_checked(state, path, overwrite=overwrite)
 
 
 def load_weights(
@@ -87,6 +95,7 @@ def load_weights(
     strict: bool = True,
     skip_mismatch: bool = False,
     safe_mode: bool = True,
+    check_integrity: bool = True,
 ) -> LoadResult:
     """Load a ``.safetensors``/``.pt`` state dict (or a ``model.save`` file's weights).
 
@@ -99,19 +108,25 @@ def load_weights(
         skip_mismatch: skip weights whose shapes differ (with a warning) instead of raising.
         safe_mode: load ``.pt`` files with ``weights_only=True``; False is the opt-in for
             trusted pickles that hold more than tensors.
+        check_integrity: check the sha256 digest a file written by kerasish carries (files of
+            other tools have none and load unchecked); False loads a file whose tensors changed
+            since it was written.
 
     Returns:
         A ``LoadResult`` with the missing, unexpected and skipped names.
 
     Raises:
         ValueError: naming each mismatched weight with both shapes, or the differing names,
-            or when a ``.pt`` file needs full unpickling in safe mode.
+            when a ``.pt`` file needs full unpickling in safe mode, or when the file's data
+            does not match its digest (corrupt or tampered).
 
     Example:
+        >>> model.save_weights("weights.safetensors")
         >>> model.load_weights("weights.safetensors", skip_mismatch=True)
+        LoadResult(missing_keys=[], unexpected_keys=[], mismatched_keys=[])
     """
     path = os.fspath(filepath)
-    state = _read_state(path, safe_mode)
+    state = _read_state(path, safe_mode, check_integrity)
     return apply_state(model, state, strict, skip_mismatch, repr(path))
 
 
@@ -155,7 +170,8 @@ def is_sharded(model: nn.Module) -> bool:
 
 
 def safetensors_bytes(state: dict[str, torch.Tensor]) -> bytes:
-    """safetensors bytes; tensors sharing memory (tied weights, views) are copied apart."""
+    """safetensors bytes with their digest (see ``integrity.sign_safetensors``); tensors sharing
+    memory (tied weights, views) are copied apart."""
     seen: set[int] = set()
     flat = {}
     for k, t in state.items():
@@ -165,7 +181,7 @@ def safetensors_bytes(state: dict[str, torch.Tensor]) -> bytes:
             t = t.clone(memory_format=torch.contiguous_format)
         seen.add(t.untyped_storage().data_ptr())
         flat[k] = t
-    return safetensors.torch.save(flat, metadata={"format": "pt"})
+    return sign_safetensors(safetensors.torch.save(flat, metadata={"format": "pt"}))
 
 
 def _weights_suffix(path: str) -> str:
@@ -181,20 +197,40 @@ def _weights_suffix(path: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_state(path: str, safe_mode: bool) -> dict[str, torch.Tensor]:
+def _read_state(path: str, safe_mode: bool, check_integrity: bool) -> dict[str, torch.Tensor]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"Expected an existing weights file. Received: path={path!r}")
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".safetensors":
-        return safetensors.torch.load_file(path, device="cpu")
+        if check_integrity:
+            check_safetensors(path, what=repr(path))
+        return _load_safetensors(path)
     if suffix in WEIGHT_SUFFIXES:
-        return _state_dict_in(safe_torch_load(path, safe_mode=safe_mode), path)
+        obj = load_checked(
+            path, safe_mode=safe_mode, check_integrity=check_integrity, what=repr(path)
+        )
+        return _state_dict_in(obj, path)
     if is_model_file(path):
-        return safetensors.torch.load(read_archive(path)["model.safetensors"])
+        archive = read_archive(path, check_integrity=check_integrity)
+        return _load_safetensors(archive["model.safetensors"], path)
     raise ValueError(
         f"Expected a .safetensors or .pt weights file, or a model file from model.save(). "
         f"Received: path={path!r}"
     )
+
+
+def _load_safetensors(source: str | bytes, path: str | None = None) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file (or of its bytes, from the model file ``path``)."""
+    try:
+        if isinstance(source, bytes):
+            return safetensors.torch.load(source)
+        return safetensors.torch.load_file(source, device="cpu")
+    except safetensors.SafetensorError as e:
+        where = repr(source) if path is None else f"'model.safetensors' in {path!r}"
+        raise ValueError(
+            f"Expected a readable safetensors file. Received: {where}, which safetensors "
+            f"cannot read ({e}): the file is corrupt or not safetensors."
+        ) from e
 
 
 def _state_dict_in(obj: Any, path: str) -> dict[str, torch.Tensor]:

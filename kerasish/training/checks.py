@@ -11,7 +11,7 @@ import numpy as np
 
 from kerasish import data as data_lib
 
-__all__ = ["positive_int", "check_fit_args", "check_compiled"]
+__all__ = ["positive_int", "check_fit_args", "check_compiled", "check_shuffle", "callback_list"]
 
 
 def positive_int(value: Any, name: str, allow_none: bool = False) -> None:
@@ -45,6 +45,9 @@ def check_fit_args(model: Any, x: Any, y: Any, args: dict[str, Any]) -> None:
     positive_int(args["epochs"], "epochs")
     positive_int(args["gradient_accumulation_steps"], "gradient_accumulation_steps")
     positive_int(args["steps_per_epoch"], "steps_per_epoch", allow_none=True)
+    positive_int(args["validation_steps"], "validation_steps", allow_none=True)
+    check_shuffle(args["shuffle"])
+    callback_list(args["callbacks"])
     initial_epoch, epochs = args["initial_epoch"], args["epochs"]
     if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
         raise ValueError(
@@ -75,3 +78,46 @@ def _check_validation_freq(freq: Any) -> None:
             f"Expected validation_freq to be a positive integer or a list of "
             f"epochs. Received: validation_freq={freq!r}"
         )
+
+
+def check_shuffle(shuffle: Any) -> None:
+    """Raise unless ``shuffle`` is a bool or "batch" (as Keras).
+
+    Example:
+        >>> check_shuffle("yes")
+        Traceback (most recent call last):
+        ValueError: Expected shuffle to be True, False or "batch". Received: shuffle='yes'
+    """
+    if isinstance(shuffle, bool | np.bool_) or (isinstance(shuffle, str) and shuffle == "batch"):
+        return
+    raise ValueError(
+        f'Expected shuffle to be True, False or "batch". Received: shuffle={shuffle!r}'
+    )
+
+
+def callback_list(callbacks: Any) -> list[Any]:
+    """``callbacks`` as a list of callback instances; a single callback is accepted (as Keras).
+
+    Raises:
+        TypeError: for a callback class instead of an instance, or an object with no hooks.
+
+    Example:
+        >>> from kerasish.callbacks import EarlyStopping
+        >>> callback_list(EarlyStopping)
+        Traceback (most recent call last):
+        TypeError: Expected callback instances (call the class: EarlyStopping(...)). Received: the class EarlyStopping
+    """
+    if callbacks is None:
+        return []
+    items = list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]
+    for cb in items:
+        if isinstance(cb, type):
+            raise TypeError(
+                f"Expected callback instances (call the class: {cb.__name__}(...)). "
+                f"Received: the class {cb.__name__}"
+            )
+        if not hasattr(cb, "on_epoch_end") and not hasattr(cb, "on_train_begin"):
+            raise TypeError(
+                f"Expected callbacks to be kerasish.callbacks.Callback objects. Received: {cb!r}"
+            )
+    return items

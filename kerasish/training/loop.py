@@ -17,7 +17,14 @@ import torch
 
 from kerasish import data as data_lib
 
-__all__ = ["run_epochs", "train_epoch", "test_loop", "predict_loop", "final_logs"]
+__all__ = [
+    "run_epochs",
+    "train_epoch",
+    "test_loop",
+    "predict_loop",
+    "final_logs",
+    "should_validate",
+]
 
 
 def run_epochs(model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, Any]) -> dict:
@@ -35,7 +42,7 @@ def run_epochs(model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, An
             cbs.on_epoch_begin(epoch, None)
         logs = train_epoch(model, train, cbs, plan["steps_per_epoch"], resume)
         resume = None
-        if val is not None and _should_validate(epoch, plan["validation_freq"]):
+        if val is not None and should_validate(epoch, plan["validation_freq"]):
             val_logs = test_loop(model, val, cbs, plan["validation_steps"])
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         _end_epoch_schedules(model, logs)
@@ -128,6 +135,11 @@ def test_loop(model: Any, feed: Any, cbs: Any, steps: int | None) -> dict[str, f
                 end(step, logs)
         for _ in range(0 if most is None or batch is None else most - step - 1):
             model.forward_batch(batch[0])  # FSDP: as many (collective) forwards as any rank
+    if batch is None and most is None:
+        raise ValueError(
+            "Expected at least one batch to evaluate on. Received: no batches (a one-shot "
+            "generator that ran out, or empty data); its loss would read 0"
+        )
     out = final_logs(model, logs)
     if cbs.on_test_end:
         cbs.on_test_end(out)
@@ -168,7 +180,8 @@ def _reset(metrics: list[Any]) -> None:
         m.reset_state()
 
 
-def _should_validate(epoch: int, freq: int | list[int]) -> bool:
+def should_validate(epoch: int, freq: int | list[int]) -> bool:
+    """Whether (0-based) ``epoch`` validates under fit's ``validation_freq``."""
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return epoch + 1 in freq

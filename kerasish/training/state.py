@@ -82,6 +82,12 @@ class TrainState:
         forward_module: None, or the wrapper (DDP) that ``forward_batch`` calls while a
             training loop runs.
         resume: the resume point asked for by ``request_resume`` (taken by the next fit).
+        loss_tracker: the ``Mean`` of the loss (``metrics[0]`` when there is a loss).
+        clipping: the optimizer recipe's gradient clipping, or None.
+        trainable_params: the parameters clipping applies to.
+        grad_check: the distributed gradient check run before each step, or None.
+        jit_fn: the ``torch.compile``'d forward+loss (``jit_compile``), or None.
+        batch_schedule: True when the LR scheduler steps per batch.
 
     Example:
         >>> state = TrainState()
@@ -101,6 +107,12 @@ class TrainState:
     logs: BatchLogs | None = None
     forward_module: Any = None
     resume: Resume | None = None
+    loss_tracker: Any = None
+    clipping: Any = None
+    trainable_params: list[Any] = field(default_factory=list)
+    grad_check: Any = None
+    jit_fn: Any = None
+    batch_schedule: bool = False
 
     def request_resume(
         self,

@@ -1,36 +1,35 @@
-"""Trainer: compile/fit/evaluate/predict, the *_on_batch calls, and the three steps.
+"""Trainer: compile/fit/evaluate/predict and the *_on_batch calls.
 
 ``Trainer`` is mixed into ``kerasish.Model`` (an ``nn.Module``). Its public methods check
 their arguments, ask ``kerasish.data`` for feeds (batches placed, weighted and sharded),
-build the callbacks, and hand over to ``kerasish.training.loop``. The steps
-(``train_step``/``test_step``/``predict_step``) are the per-batch work and the place users
-override: forward, loss, backward, optimizer step, metric update, all on the device.
+build the callbacks, and hand over to ``kerasish.training.loop``. The per-batch work, the
+steps users override, is in ``kerasish.training.steps``.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from kerasish import data as data_lib
-from kerasish import devices, losses, optimizers, tree
+from kerasish import devices, optimizers, tree
 from kerasish import distribute as distribute_lib
 from kerasish import metrics as metrics_lib
 from kerasish.callbacks.callback_list import CallbackList
 from kerasish.callbacks.history import History
 from kerasish.callbacks.progbar import ProgbarLogger, resolve_verbose
 from kerasish.layers.inspect import output_activation
-from kerasish.training import checks, loop
-from kerasish.training.compile import CompileConfig, flat_losses, loss_pairs, make_compile_config
+from kerasish.training import checks, loop, validate
+from kerasish.training.compile import CompileConfig, flat_losses, make_compile_config
 from kerasish.training.state import BatchLogs
+from kerasish.training.steps import JitFallback, Steps
 
 __all__ = ["Trainer"]
 
 
-class Trainer:
+class Trainer(Steps):
     """compile/fit/evaluate/predict for an ``nn.Module`` (mixed into ``kerasish.Model``)."""
 
     example_input: Any = None
@@ -38,12 +37,6 @@ class Trainer:
     lr_scheduler: Any = None
     strategy: Any = None
     _compile_config: CompileConfig | None = None
-    _loss_tracker: Any = None
-    _jit_fn: Any = None
-    _clipping: Any = None
-    _trainable_params: list = []
-    _grad_check: Any = None
-    _batch_schedule = False
 
     # ------------------------------------------------------------------ compile
     def compile(
@@ -118,7 +111,7 @@ class Trainer:
         self.lr_scheduler = None
         self.train_state.scaler = None
         self.train_state.metrics, self.train_state.logs = [], None  # rebuilt for the new metrics
-        self._loss_tracker = None
+        self.train_state.loss_tracker = None
         for lo in flat_losses(config.loss):
             if hasattr(lo, "to"):
                 lo.to(self.device)  # e.g. a torch loss's class-weight buffer
@@ -141,7 +134,7 @@ class Trainer:
             )
         old, self._compile_config = self._compile_config, config
         self.loss = config.loss
-        self._jit_fn = None
+        self.train_state.jit_fn = None
         if old is not None and old.optimizer is not config.optimizer:
             opt = config.optimizer
             self.optimizer = opt if isinstance(opt, torch.optim.Optimizer) else None
@@ -153,145 +146,6 @@ class Trainer:
         for lo in flat_losses(self.loss):
             if getattr(lo, "from_logits", False) is None and act is not None:
                 lo.from_logits = act not in ("softmax", "sigmoid")
-
-    def uses_compiled_loss(self) -> bool:
-        """True when the default ``train_step`` trains on the compiled loss."""
-        return type(self).train_step is Trainer.train_step and self.loss is not None
-
-    # ------------------------------------------------------------------ steps
-    def forward_batch(self, x: Any) -> Any:
-        """Call the model on ``x``: a dict as keyword arguments, a list/tuple as positional.
-
-        While a distributed (DDP) training loop runs, the call goes through the
-        ``DistributedDataParallel`` wrapper, which averages the gradients over the ranks; call
-        this (not ``self(x)``) in an overridden ``train_step``.
-        """
-        call = self.train_state.forward_module
-        if call is None:
-            call = self
-        if isinstance(x, Mapping):
-            return call(**x)
-        if isinstance(x, list | tuple):
-            return call(*x)
-        return call(x)
-
-    def compute_loss(
-        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
-    ) -> torch.Tensor:
-        """The loss of a batch (override for custom losses); weighted sum over outputs."""
-        loss = self.loss
-        if not isinstance(loss, Mapping | list | tuple):
-            return loss(y, y_pred, sample_weight)
-        weights = self.compile_config.loss_weights
-        keys = loss.keys() if isinstance(loss, Mapping) else range(len(loss))
-        total = None
-        for k in keys:
-            w = 1.0 if weights is None else weights[k]
-            term = loss[k](y[k], y_pred[k], sample_weight) * w
-            total = term if total is None else total + term
-        return total
-
-    def compute_metrics(
-        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None, loss: Any = None
-    ) -> BatchLogs:
-        """Update the loss tracker (when ``loss`` is given) and the metrics with a batch.
-
-        Returns:
-            The logs: a mapping whose values are read from the device only when accessed.
-        """
-        if loss is not None:
-            self._loss_tracker.update_state(loss.detach(), sample_weight=data_lib.first_dim(x))
-        for m in self.compile_config.metrics:
-            key = getattr(m, "output_key", None)
-            if key is None:
-                m.update_state(y, y_pred, sample_weight)
-            else:
-                m.update_state(y[key], y_pred[key], sample_weight)
-        return self.train_state.logs
-
-    @property
-    def metrics(self) -> list[metrics_lib.Metric]:
-        """The loss tracker and the compiled metrics (empty before the first fit/evaluate)."""
-        return list(self.train_state.metrics)
-
-    def train_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
-        """One optimisation step on a batch ``(x, y, sample_weight)``; returns the logs.
-
-        Override it for custom training (GANs, custom losses): compute the loss, call
-        ``self.apply_gradients(loss)`` (or step your own optimizers), then return
-        ``self.compute_metrics(x, y, y_pred, sample_weight, loss)`` or any mapping of logs.
-        """
-        x, y, sw = data
-        if self.train_state.accum_steps > 1:
-            state = self.train_state
-            with self.strategy.no_sync(self, (state.micro_step + 1) % state.accum_steps == 0):
-                y_pred, loss = self._forward_loss(x, y, sw)
-                self.apply_gradients(loss)
-        else:
-            y_pred, loss = self._forward_loss(x, y, sw)
-            self.apply_gradients(loss)
-        return self.compute_metrics(x, y, y_pred, sw, loss)
-
-    def test_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
-        """Loss and metrics of one batch, without gradients; returns the logs."""
-        x, y, sw = data
-        y_pred, loss = self._forward_loss(x, y, sw)
-        return self.compute_metrics(x, y, y_pred, sw, loss)
-
-    def predict_step(self, data: tuple[Any, Any, Any]) -> Any:
-        """The model's output for one batch."""
-        with devices.autocast(self.device, self._precision()):
-            return self.forward_batch(data[0])
-
-    def _precision(self) -> str | None:
-        return None if self.compile_config is None else self.compile_config.mixed_precision
-
-    def _forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
-        if self._jit_fn is not None:
-            return self._jit_fn(x, y, sw)
-        return self._eager_forward_loss(x, y, sw)
-
-    def _eager_forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
-        precision = self.compile_config.mixed_precision
-        if precision is None:
-            y_pred = self.forward_batch(x)
-            return y_pred, None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
-        with devices.autocast(self.device, precision):
-            y_pred = self.forward_batch(x)
-            loss = None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
-        return y_pred, loss
-
-    def apply_gradients(self, loss: torch.Tensor) -> None:
-        """Backward, then (every ``gradient_accumulation_steps`` batches) clip and step."""
-        state = self.train_state
-        accum = state.accum_steps
-        if accum > 1:
-            loss = loss / accum
-        if state.scaler is not None:
-            state.scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        state.micro_step += 1
-        if accum > 1 and state.micro_step % accum:
-            return
-        self._optimizer_step()
-
-    def _optimizer_step(self) -> None:
-        opt, scaler, clipping = self.optimizer, self.train_state.scaler, self._clipping
-        if self._grad_check is not None:
-            self._grad_check()
-        if clipping is not None:
-            if scaler is not None:
-                scaler.unscale_(opt)
-            optimizers.clip_gradients(self._trainable_params, clipping)
-        if scaler is not None:
-            scaler.step(opt)
-            scaler.update()
-        else:
-            opt.step()
-        opt.zero_grad(set_to_none=True)
-        if self.lr_scheduler is not None and self._batch_schedule:
-            self.lr_scheduler.step()
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -328,12 +182,14 @@ class Trainer:
             y: targets when ``x`` is array-like.
             batch_size: samples per batch for arrays and Datasets (default 32).
             epochs: the epoch index to stop at (training runs from ``initial_epoch``).
-            verbose: "auto", 0 (silent), 1 (a progress bar per epoch) or 2 (a line per epoch).
-            callbacks: ``kerasish.callbacks`` objects.
+            verbose: "auto", 0 (silent), 1 (a progress bar per epoch), 2 (a line per epoch)
+                or "plot" (the bars and a ``K.callbacks.LivePlot`` of the curves).
+            callbacks: ``kerasish.callbacks`` objects (a list, or one callback).
             validation_split: the fraction taken from the end (before shuffling) to validate on.
             validation_data: ``(x_val, y_val[, sample_weight])``, a Dataset, DataLoader or
                 generator.
-            shuffle: shuffle arrays and map-style Datasets every epoch.
+            shuffle: shuffle arrays and map-style Datasets every epoch (True, False, or
+                "batch": in batch-sized chunks, as Keras).
             class_weight: ``{class_index: weight}``, multiplied into the sample weights.
             sample_weight: per-sample weights for arrays.
             initial_epoch: the epoch to start from (for resuming).
@@ -353,7 +209,9 @@ class Trainer:
             ValueError / TypeError: for bad arguments or data, before any training step.
 
         Example:
-            >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1)
+            >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1, verbose=0)
+            >>> history.epoch, sorted(history.history)
+            ([0, 1, 2, 3, 4], ['accuracy', 'learning_rate', 'loss', 'val_accuracy', 'val_loss'])
         """
         args = dict(locals())
         checks.check_fit_args(self, x, y, args)
@@ -378,11 +236,14 @@ class Trainer:
             data_on_device=data_on_device,
             strategy=self.strategy,
         )
-        self._prepare(train)
+        validate.check_validation_source(val, args, loop.should_validate)
+        self._prepare(train, val, class_weight)
         self.train_state.accum_steps = gradient_accumulation_steps
         params = {"epochs": epochs, "steps": train.steps(steps_per_epoch), "verbose": verbose}
         cbs = self._callback_list(
-            callbacks, verbose, {**params, "mode": "fit", "batch_size": batch_size or 32}
+            callbacks,
+            verbose,
+            {**params, "mode": "fit", "batch_size": batch_size or 32, "samples": train.samples()},
         )
         self.stop_training = False
         if cbs.on_train_begin:
@@ -393,13 +254,7 @@ class Trainer:
         return self.history
 
     def _callback_list(self, callbacks: Any, verbose: Any, params: dict) -> CallbackList:
-        cbs = list(callbacks or [])
-        for cb in cbs:
-            if not hasattr(cb, "on_epoch_end") and not hasattr(cb, "on_train_begin"):
-                raise TypeError(
-                    f"Expected callbacks to be kerasish.callbacks.Callback objects. "
-                    f"Received: {cb!r}"
-                )
+        cbs = checks.callback_list(callbacks)
         if params.get("mode") == "fit":
             self.history = History()
             cbs.insert(0, self.history)
@@ -408,25 +263,13 @@ class Trainer:
         return CallbackList(cbs, model=self, params=params, rank=self.strategy.rank)
 
     # ------------------------------------------------------------------ preparing
-    def _prepare(self, feed: Any) -> None:
-        """Build lazy layers, check targets on a first batch, make optimizer/scaler/metrics."""
-        x, y, _ = feed.peek()
-        with torch.no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                y_pred = self.forward_batch(x)
-            finally:
-                self.train(was_training)
+    def _prepare(self, feed: Any, val: Any = None, class_weight: Any = None) -> None:
+        """Check the feeds' first batches (builds lazy layers; ``training.validate``), then
+        make the optimizer, scaler and metrics."""
+        x, _ = validate.check_feed(self, feed, "x", class_weight=class_weight)
+        if val is not None:
+            validate.check_feed(self, val, "validation_data", class_weight=class_weight)
         self.example_input = x
-        if self.loss is not None and self.uses_compiled_loss():
-            if y is None:
-                raise ValueError(
-                    "Expected each batch to carry targets (x, y) for the compiled "
-                    "loss. Received: batches without y"
-                )
-            for lo, yt, yp in loss_pairs(self.loss, y, y_pred):
-                losses.check_targets(lo, yt, yp)
         self.strategy.wrap(self, self.optimizer)
         self.build_optimizer()
         self._make_tracking()
@@ -449,26 +292,27 @@ class Trainer:
         else:
             _check_owns(self, self.optimizer)
         clipping = getattr(cfg.optimizer, "clipping", optimizers.Clipping())
-        self._clipping = clipping if clipping else None
-        self._trainable_params = [p for p in self.parameters() if p.requires_grad]
-        custom_step = type(self).train_step is not Trainer.train_step
-        self._grad_check = (
-            self.strategy.gradient_check(self._trainable_params) if custom_step else None
+        state.clipping = clipping if clipping else None
+        state.trainable_params = [p for p in self.parameters() if p.requires_grad]
+        custom_step = type(self).train_step is not Steps.train_step
+        state.grad_check = (
+            self.strategy.gradient_check(state.trainable_params) if custom_step else None
         )
         if self.lr_scheduler is None and cfg.lr_scheduler is not None:
             sched = cfg.lr_scheduler
             self.lr_scheduler = sched if hasattr(sched, "step") else sched(self.optimizer)
-        self._batch_schedule = cfg.scheduler_interval != "epoch"
+        state.batch_schedule = cfg.scheduler_interval != "epoch"
         if cfg.mixed_precision in ("fp16", "float16") and state.scaler is None:
             state.scaler = torch.amp.GradScaler(self.device.type)
-        if cfg.jit_compile and self._jit_fn is None:
-            self._jit_fn = _JitFallback(self._eager_forward_loss, cfg.compile_mode)
+        if cfg.jit_compile and state.jit_fn is None:
+            state.jit_fn = JitFallback(self.eager_forward_loss, cfg.compile_mode)
         state.micro_step = 0
 
     def _make_tracking(self) -> None:
-        if self._loss_tracker is None:
-            self._loss_tracker = metrics_lib.Mean(name="loss")
-        tracked = ([self._loss_tracker] if self.loss is not None else []) + list(
+        state = self.train_state
+        if state.loss_tracker is None:
+            state.loss_tracker = metrics_lib.Mean(name="loss")
+        tracked = ([state.loss_tracker] if self.loss is not None else []) + list(
             self.compile_config.metrics
         )
         for m in tracked:
@@ -496,12 +340,15 @@ class Trainer:
             when ``return_dict=True``.
 
         Example:
-            >>> model.evaluate(x_test, y_test, return_dict=True)
-            {'loss': 0.12, 'accuracy': 0.97}
+            >>> sorted(model.evaluate(x_test, y_test, return_dict=True, verbose=0))
+            ['accuracy', 'loss']
         """
         checks.check_compiled(self, "evaluate")
         checks.positive_int(batch_size, "batch_size", allow_none=True)
+        checks.positive_int(steps, "steps", allow_none=True)
+        callbacks = checks.callback_list(callbacks)
         feed, _ = self._feed(x, y, sample_weight, batch_size, steps, "eval")
+        validate.check_feed(self, feed, "x")
         if self.train_state.logs is None:
             self._prepare_eval(feed)
         verbose = resolve_verbose(verbose)
@@ -524,10 +371,6 @@ class Trainer:
         )
 
     def _prepare_eval(self, feed: Any) -> None:
-        x, _, _ = feed.peek()
-        with torch.no_grad():
-            self.eval()
-            self.forward_batch(x)
         if self.strategy.is_distributed and self.strategy.ddp is None:
             self.strategy.broadcast_module(self)  # evaluate before fit: rank 0's weights
         self._make_tracking()
@@ -543,14 +386,19 @@ class Trainer:
         """The model's outputs as NumPy arrays joined over batches (tuple/dict when several).
 
         Example:
-            >>> probs = model.predict(x_test)
+            >>> probs = model.predict(x_test, verbose=0)
+            >>> probs.shape
+            (32, 10)
         """
         checks.positive_int(batch_size, "batch_size", allow_none=True)
+        checks.positive_int(steps, "steps", allow_none=True)
+        callbacks = checks.callback_list(callbacks)
         if getattr(self, "device", None) is None:
             self.device = next((p.device for p in self.parameters()), torch.device("cpu"))
         if getattr(self, "strategy", None) is None:
             self.strategy = distribute_lib.setup(None, self.device)
         feed, n = self._feed(x, None, None, batch_size, steps, "predict")
+        validate.check_feed(self, feed, "x", targets=False)
         verbose = resolve_verbose(verbose)
         params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "predict"}
         cbs = self._callback_list(callbacks, verbose, params)
@@ -582,7 +430,7 @@ class Trainer:
             channels_last=cfg.channels_last,
             class_weight=class_weight,
         )
-        self._prepare(feed)
+        self._prepare(feed, class_weight=class_weight)
         self.train_state.accum_steps = 1
         self.train()
         for m in self.train_state.metrics:
@@ -608,28 +456,6 @@ class Trainer:
 
 
 # ---------------------------------------------------------------------- helpers
-class _JitFallback:
-    """``torch.compile`` of forward+loss that falls back to eager, with a warning, on failure."""
-
-    def __init__(self, fn: Callable, mode: str | None):
-        self.eager = fn
-        self.compiled: Callable | None = torch.compile(fn, mode=mode)
-
-    def __call__(self, *args: Any) -> Any:
-        if self.compiled is None:
-            return self.eager(*args)
-        try:
-            return self.compiled(*args)
-        except Exception as e:  # noqa: BLE001 - any compiler failure falls back
-            warnings.warn(
-                f"torch.compile failed ({type(e).__name__}: {e}); training continues "
-                f"in eager mode.",
-                stacklevel=2,
-            )
-            self.compiled = None
-            return self.eager(*args)
-
-
 def _check_owns(model: Any, optimizer: torch.optim.Optimizer) -> None:
     own = {id(p) for p in model.parameters()}
     held = [p for g in optimizer.param_groups for p in g["params"]]

@@ -136,6 +136,7 @@ def test_epoch_logs_are_floats_and_history_records_them(blobs):
         "verbose": 0,
         "mode": "fit",
         "batch_size": 32,
+        "samples": 180,
     }
 
 

@@ -123,7 +123,7 @@ def test_class_weight_multiplies_into_sample_weight_for_train_and_val():
     x, y = _arrays(9)
     sw = torch.full((9,), 2.0)
     train, val = _sources(
-        x, y, sw, shuffle=False, validation_split=1 / 3, class_weight={0: 1.0, 2: 5.0}
+        x, y, sw, shuffle=False, validation_split=1 / 3, class_weight={0: 1.0, 1: 1.0, 2: 5.0}
     )
     _, yb, wb = _all(train)[0]
     assert torch.equal(wb, 2.0 * torch.tensor([1.0, 1.0, 5.0])[yb])

@@ -10,6 +10,7 @@ from torch import nn
 
 import kerasish as K
 from kerasish import devices
+from kerasish.summary import summarize
 
 
 class Net(K.Model):
@@ -54,7 +55,8 @@ def test_every_model_kind_trains_and_summarises(make, blobs, capsys):
     )
     history = model.fit(x, y, epochs=5, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
-    text = model.summary()
+    assert model.summary() is None
+    text = summarize(model)
     assert "Total params: 195" in text and "Trainable params: 195" in text
     assert "(None, 16)" in text or "(None, 3)" in text
     assert capsys.readouterr().out.strip() == text.strip()
@@ -77,7 +79,7 @@ def test_lazy_model_build_and_unbuilt_summary():
         model.summary()
     model.build((None, 10))
     assert model.built
-    text = model.summary(print_fn=None)
+    text = summarize(model)
     assert "(None, 32)" in text and "(None, 4)" in text
     assert f"Total params: {10 * 32 + 32 + 32 * 4 + 4:,}" in text
     with pytest.raises(ValueError, match="input_shape"):
@@ -89,13 +91,13 @@ def test_input_layer_builds_at_construction():
         [K.layers.Input((1, 8, 8)), K.layers.Conv2D(4, 3), K.layers.Flatten(), K.layers.Dense(2)]
     )
     assert model.built
-    assert "(None, 4, 6, 6)" in model.summary(print_fn=None)
+    assert "(None, 4, 6, 6)" in summarize(model)
 
 
 def test_trainable_freezes_and_shows_in_summary():
     model = Net()
     model.body.requires_grad_(False)
-    text = model.summary(print_fn=None) if model.built else ""
+    text = summarize(model) if model.built else ""
     assert "Non-trainable params: 144" in text
     model.trainable = False
     assert not model.trainable and not any(p.requires_grad for p in model.parameters())
@@ -247,3 +249,22 @@ def test_recompile_with_new_metrics_is_used_by_evaluate(blobs):
     logs = model.evaluate(x, np.eye(3, dtype=np.float32)[y], verbose=0, return_dict=True)
     assert set(logs) == {"loss", "top_k_categorical_accuracy"}
     assert logs["top_k_categorical_accuracy"] == 1.0  # k=5 >= 3 classes
+
+
+def test_summary_prints_once_and_returns_none(capsys):
+    model = K.Sequential([nn.Linear(3, 2)])
+    model.build((None, 3))
+    assert model.summary() is None
+    out = capsys.readouterr().out
+    assert out.count("Total params") == 1
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert len(lines) == 1 and "Total params" in lines[0]
+
+
+@pytest.mark.parametrize("shape", [(None,), (None, None), (None, 0), (None, True), 64, "64"])
+def test_build_refuses_shapes_without_a_feature_size(shape):
+    model = K.Sequential([K.layers.Dense(3)])
+    with pytest.raises((ValueError, TypeError), match="Expected input_shape"):
+        model.build(shape)
+    assert not model.built

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import json
 import pathlib
-import zipfile
 
 import pytest
 import torch
@@ -16,6 +14,7 @@ from kerasish import layers as L
 from kerasish import saving
 from kerasish.saving import get_registered_name, get_registered_object
 from kerasish.saving import register_keras_serializable as register
+from tests.saving.edit import edit_json, rewrite
 
 PACKAGE = pathlib.Path(saving.__file__).parent
 
@@ -45,15 +44,10 @@ class Unregistered(Shift):
 
 
 def _rewrite_config(src, dst, edit):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for name in zin.namelist():
-            data = zin.read(name)
-            if name == "config.json":
-                cfg = json.loads(data)
-                edit(cfg["architecture"]["config"]["layers"][1]["__module__"])
-                data = json.dumps(cfg).encode()
-            zout.writestr(name, data)
-    return dst
+    def edit_entry(cfg):
+        edit(cfg["architecture"]["config"]["layers"][1]["__module__"])
+
+    return rewrite(src, dst, edit_json("config.json", edit_entry))
 
 
 # --------------------------------------------------------------------------- the API

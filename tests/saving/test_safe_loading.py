@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
-import zipfile
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from torch import nn
 
 import kerasish as K
 from kerasish.saving.safe_load import Resolver
+from tests.saving.edit import edit_json, rewrite
 
 V1_FILE = pathlib.Path(__file__).parent / "data" / "v1_sequential.kerasish"
 
@@ -26,16 +25,9 @@ def _model_file(path):
 
 
 def _rewrite(src, dst, member, edit):
-    """Copy the zip ``src`` to ``dst`` with ``edit(json)`` applied to one JSON member."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for name in zin.namelist():
-            data = zin.read(name)
-            if name == member:
-                cfg = json.loads(data)
-                edit(cfg)
-                data = json.dumps(cfg).encode()
-            zout.writestr(name, data)
-    return dst
+    """Copy the zip ``src`` to ``dst`` with ``edit(json)`` applied to one JSON member (and the
+    digests rewritten to match, as a crafted file would have them)."""
+    return rewrite(src, dst, edit_json(member, edit))
 
 
 def _payload(module, class_name, marker):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pathlib
@@ -21,6 +22,8 @@ from kerasish import layers as L
 from kerasish import saving
 from kerasish.saving.safe_load import Resolver
 from tests.conftest import params_of, same_params
+from tests.layers.cases import SAVING_CASES
+from tests.saving.edit import rewrite
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -99,6 +102,7 @@ LAYER_CASES = {
     "LayerNormalization": ([L.Dense(5), L.LayerNormalization(epsilon=1e-5)], (2, 4)),
     "LSTM": ([L.LSTM(5, return_sequences=True, go_backwards=True)], _SEQ),
     "GRU": ([L.GRU(4, dropout=0.2)], _SEQ),
+    **SAVING_CASES,  # the merging, reshaping, preprocessing, ... layers (tests/layers/cases.py)
 }
 
 
@@ -223,12 +227,11 @@ def test_a_named_function_needs_custom_objects_in_safe_mode(tmp_path):
 def test_a_file_naming_an_arbitrary_function_is_refused_in_safe_mode(tmp_path):
     K.Sequential([nn.Linear(3, 2), L.Lambda(double)]).save(tmp_path / "m.kerasish")
     evil = tmp_path / "evil.kerasish"
-    with zipfile.ZipFile(tmp_path / "m.kerasish") as src, zipfile.ZipFile(evil, "w") as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "config.json":
-                data = data.replace(b"tests.saving.test_saving:double", b"os:system")
-            dst.writestr(name, data)
+
+    def edit(name, data):
+        return data.replace(b"tests.saving.test_saving:double", b"os:system")
+
+    rewrite(tmp_path / "m.kerasish", evil, edit)
     with pytest.raises(ValueError, match=r"function os\.system.*custom_objects"):
         K.models.load_model(evil)
     resolver = Resolver(None, safe_mode=True)
@@ -429,12 +432,15 @@ def test_malicious_optimizer_state_in_a_model_file_is_not_executed(tmp_path, blo
     _fit_model(blobs).save(tmp_path / "m.kerasish")
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.kerasish"
-    with zipfile.ZipFile(tmp_path / "m.kerasish") as src, zipfile.ZipFile(evil, "w") as dst:
-        for name in src.namelist():
-            if name != "optimizer.pt":
-                dst.writestr(name, src.read(name))
-        with dst.open("optimizer.pt", "w") as f:
-            torch.save({"state": Evil(str(marker))}, f)
+
+    def edit(name, data):
+        if name != "optimizer.pt":
+            return data
+        buf = io.BytesIO()
+        torch.save({"state": Evil(str(marker))}, buf)
+        return buf.getvalue()
+
+    rewrite(tmp_path / "m.kerasish", evil, edit)
     with pytest.raises(ValueError, match="safe_mode=False"):
         K.models.load_model(evil)
     assert not marker.exists()

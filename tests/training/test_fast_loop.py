@@ -143,7 +143,7 @@ def test_jit_compile_trains_to_the_eager_loss():
     x, y = _data()
     _, eager = _train(x, y, optimizer=torch.optim.SGD, epochs=2)
     model, compiled = _train(x, y, optimizer=torch.optim.SGD, epochs=2, jit_compile=True)
-    assert model._jit_fn.compiled is not None  # it really compiled, no fallback
+    assert model.train_state.jit_fn.compiled is not None  # it really compiled, no fallback
     assert compiled.history["loss"] == pytest.approx(eager.history["loss"], rel=1e-4)
 
 

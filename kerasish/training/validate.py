@@ -1,0 +1,303 @@
+"""The data checks before the first step: one forward of each feed's small first batch, the
+compiled loss on it, and the targets of whole in-memory arrays.
+
+``check_feed`` runs before any parameter or optimizer changes (``fit``, ``evaluate``,
+``predict`` and ``train_on_batch`` call it). It
+
+- forwards the first (up to 2) samples in eval mode without gradients, with a pre-hook on
+  every submodule for that one call only (nothing is added to the per-batch path), so an error
+  inside ``forward`` is re-raised naming the batch shapes and the module (path and class)
+  that failed, as Keras does;
+- decides the input cast: inputs go to the model as they are; when that forward fails on a
+  dtype, floating inputs of another dtype (float16/float64/bfloat16), then integer inputs too,
+  are cast to the model's floating dtype (its first floating parameter's). The first cast
+  under which the forward succeeds is applied to every batch of the feed (``feed.input_cast``).
+  So integer token ids stay integer for an ``Embedding``, and uint8 images or float64 tables
+  reach a ``Conv2d``/``Linear`` as float32;
+- calls the compiled loss on that batch (a loss of another signature raises here, not after a
+  step), checks its targets, and for in-memory arrays checks the targets of every sample in one
+  vectorised pass (labels in ``[0, C)`` for sparse crossentropy, C from the model's output);
+- checks that ``class_weight`` names the classes of a non-array source's first batch.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import torch
+
+from kerasish import data as data_lib
+from kerasish import losses, tree
+from kerasish.training.compile import loss_pairs
+
+__all__ = ["check_feed", "check_validation_source", "model_dtype", "describe"]
+
+_DTYPE_ERROR = re.compile(
+    r"dtype|scalar type|type \(|Long|Float|Half|Double|Byte|BFloat16|Int\b|same type", re.I
+)
+_CPU = torch.device("cpu")
+
+
+def check_feed(
+    model: Any, feed: Any, name: str, *, targets: bool = True, class_weight: Any = None
+) -> tuple[Any, Any]:
+    """Check ``feed``'s first batch against the model (see the module docstring).
+
+    Args:
+        model: a compiled kerasish model.
+        feed: a ``kerasish.data.Feed``; its ``input_cast`` is set when the model needs one.
+        name: the data's argument name for messages ("x", "validation_data").
+        targets: check the compiled loss and the targets (fit/evaluate), or not (predict).
+        class_weight: fit's ``class_weight`` dict, checked against the batch's classes.
+
+    Returns:
+        ``(x, y_pred)``: the first batch's inputs (cast) and the model's outputs for them.
+
+    Raises:
+        ValueError / TypeError: "Expected …. Received: …", before anything changed.
+
+    Example:
+        >>> x, y_pred = check_feed(model, feed, "x")  # doctest: +SKIP
+    """
+    x, y, sw = feed.peek()
+    x, y_pred = checked_forward(model, feed, x, name)
+    if class_weight is not None and not isinstance(feed.source, data_lib.ArraySource):
+        data_lib.check_class_coverage(class_weight, y, name)
+    if targets and model.loss is not None and model.uses_compiled_loss():
+        if y is None:
+            raise ValueError(
+                f"Expected each batch of {name} to carry targets (x, y) for the compiled "
+                f"loss. Received: batches without y"
+            )
+        if isinstance(feed.source, data_lib.ArraySource):
+            _check_all_targets(model, feed.source, y_pred, name)
+        else:
+            _check_targets(model, y, y_pred, name)
+        _check_loss(model, x, y, sw, y_pred, name)
+    return x, y_pred
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    """The model's floating dtype: its first floating parameter's (or buffer's), else torch's
+    default dtype.
+
+    Example:
+        >>> model_dtype(torch.nn.Linear(2, 1).double())
+        torch.float64
+    """
+    for t in (*model.parameters(), *model.buffers()):
+        if t.is_floating_point():
+            return t.dtype
+    return torch.get_default_dtype()
+
+
+# ------------------------------------------------------------------ the checked forward
+def checked_forward(model: Any, feed: Any, x: Any, name: str) -> tuple[Any, Any]:
+    """Forward ``x`` as it is, else cast (see the module docstring); set ``feed.input_cast``.
+
+    Raises:
+        ValueError / TypeError: (for a RuntimeError/IndexError, or a TypeError, in forward)
+            naming the batch shapes and the module that failed; other exceptions keep their
+            type and message and gain that as a note.
+    """
+    dtype = model_dtype(model)
+    casts = [None] + [(dtype, i) for i in (False, True) if data_lib.needs_cast(x, dtype, i)]
+    failures: list[_Failure] = []
+    for cast in casts:
+        xc = x if cast is None else data_lib.cast_inputs(x, *cast)
+        try:
+            y_pred = _traced_forward(model, xc)
+        except _Failure as failure:
+            failures.append(failure)
+            if not _is_dtype_error(failure.error):
+                break
+            continue
+        feed.input_cast = cast
+        return xc, y_pred
+    failure = _pick(failures)
+    report = _report(failure, x, name)
+    if report is failure.error:
+        raise report
+    raise report from failure.error
+
+
+class _Failure(Exception):
+    """An exception inside the check forward, with the innermost module that was running."""
+
+    def __init__(self, error: BaseException, path: str, module: Any, args: Any):
+        super().__init__(str(error))
+        self.error, self.path, self.module, self.args = error, path, module, args
+
+
+def _traced_forward(model: Any, x: Any) -> Any:
+    """One eval-mode, no-grad forward with a pre/post hook on each submodule (removed after)."""
+    stack: list[tuple[str, Any, Any]] = []
+    handles = _hook_modules(model, stack)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model.forward_batch(x)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # noqa: BLE001 - re-raised with the layer that failed
+        path, module, args = stack[-1] if stack else ("", model, (x,))
+        raise _Failure(err, path, module, args) from err
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+
+
+def _hook_modules(model: Any, stack: list) -> list[Any]:
+    handles = []
+    for path, module in model.named_modules():
+        if module is model:
+            continue
+        try:
+            handles.append(module.register_forward_pre_hook(functools.partial(_enter, stack, path)))
+            handles.append(module.register_forward_hook(functools.partial(_leave, stack)))
+        except RuntimeError:  # e.g. a scripted module
+            continue
+    return handles
+
+
+def _enter(stack: list, path: str, module: Any, args: Any) -> None:
+    stack.append((path, module, args))
+
+
+def _leave(stack: list, module: Any, args: Any, output: Any) -> None:
+    if stack and stack[-1][1] is module:
+        stack.pop()
+
+
+def _is_dtype_error(err: BaseException) -> bool:
+    return isinstance(err, RuntimeError) and bool(_DTYPE_ERROR.search(str(err)))
+
+
+def _pick(failures: list[_Failure]) -> _Failure:
+    """The failure to report: the last one that is not about dtypes (a cast revealed the real
+    problem), else the first (the input as given)."""
+    real = [f for f in failures if not _is_dtype_error(f.error)]
+    return real[-1] if real else failures[0]
+
+
+def _report(failure: _Failure, x: Any, name: str) -> BaseException:
+    err, module = failure.error, failure.module
+    where = f"{type(module).__name__} '{failure.path}'" if failure.path else type(module).__name__
+    detail = (
+        f"{name} batch {describe(x)}; {where} was called with {describe(failure.args)} and "
+        f"raised {type(err).__name__}: {err}"
+    )
+    if isinstance(err, RuntimeError | IndexError | TypeError):
+        kind = TypeError if isinstance(err, TypeError) else ValueError
+        return kind(
+            f"Expected {name} to fit the model (the error came from {where} on the first "
+            f"batch, before training). Received: {detail}"
+        )
+    err.add_note(f"kerasish: on the first batch of {name}, before training: {detail}")
+    return err
+
+
+def describe(obj: Any) -> str:
+    """Shapes and dtypes of a nested batch, for messages.
+
+    Example:
+        >>> describe((torch.zeros(2, 3), None))
+        '(shape (2, 3) float32, None)'
+    """
+    if isinstance(obj, torch.Tensor):
+        return f"shape {tuple(obj.shape)} {str(obj.dtype).replace('torch.', '')}"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list | tuple):
+        inner = ", ".join(describe(v) for v in obj)
+        return f"({inner})" if len(obj) != 1 else describe(obj[0])
+    return "None" if obj is None else type(obj).__name__
+
+
+# ------------------------------------------------------------------ loss and targets
+def _check_loss(model: Any, x: Any, y: Any, sw: Any, y_pred: Any, name: str) -> None:
+    """Call the compiled loss on the first batch: a loss of another signature raises."""
+    with torch.no_grad():
+        try:
+            model.compute_loss(x, y, y_pred, sw)
+        except TypeError as err:
+            raise TypeError(
+                f"Expected the loss to be callable as loss(y_true, y_pred) and to return a "
+                f"tensor. Received: loss={model.loss!r}, which raised TypeError: {err}"
+            ) from err
+        except (RuntimeError, KeyError, IndexError) as err:
+            raise ValueError(
+                f"Expected targets of {name} that the compiled loss accepts. Received: y "
+                f"{describe(y)}, y_pred {describe(y_pred)}; the loss raised "
+                f"{type(err).__name__}: {err}"
+            ) from err
+
+
+def _check_targets(model: Any, y: Any, y_pred: Any, name: str) -> None:
+    try:
+        pairs = loss_pairs(model.loss, y, y_pred)
+    except (KeyError, IndexError, TypeError) as err:
+        raise ValueError(
+            f"Expected targets of {name} with an entry for each output's loss. Received: y "
+            f"{describe(y)}, y_pred {describe(y_pred)} ({type(err).__name__}: {err})"
+        ) from None
+    for lo, yt, yp in pairs:
+        try:
+            losses.check_targets(lo, yt, yp)
+        except ValueError as err:
+            raise ValueError(f"{err} (in the targets of {name})") from None
+
+
+def _check_all_targets(model: Any, source: Any, y_pred: Any, name: str) -> None:
+    """The targets of every sample of in-memory data, against the first batch's outputs
+    broadcast (a view, no copy) to the whole data: one vectorised pass per target array."""
+    if source.y is None:
+        return
+    n = source.num_samples
+    y_all = tree.map_structure(_on_cpu, source.y)
+    full = tree.map_structure(functools.partial(_expand, n), y_pred)
+    _check_targets(model, y_all, full, name)
+
+
+def _on_cpu(t: Any) -> Any:
+    # One copy before training when the data lives on an accelerator; the label range
+    # check reads tensors on the CPU only.
+    return t.to(_CPU) if isinstance(t, torch.Tensor) and t.device.type != "cpu" else t
+
+
+def _expand(n: int, p: Any) -> Any:
+    if not isinstance(p, torch.Tensor) or p.dim() == 0:
+        return p
+    return _on_cpu(p[:1]).expand(n, *p.shape[1:])
+
+
+# ------------------------------------------------------------------ one-shot generators
+def check_validation_source(val: Any, plan: dict[str, Any], validates: Any) -> None:
+    """Raise when a one-shot generator is to validate more than once without
+    ``validation_steps``: it runs out after the first validation (which would log 0).
+
+    Args:
+        val: the validation feed (or None).
+        plan: fit's arguments (``initial_epoch``, ``epochs``, ``validation_freq``,
+            ``validation_steps``).
+        validates: ``(epoch, validation_freq) -> bool``, whether that epoch validates.
+    """
+    source = None if val is None else val.source
+    if not isinstance(source, data_lib.IteratorSource) or source.reiterable:
+        return
+    if plan["validation_steps"] is not None:
+        return
+    epochs = range(plan["initial_epoch"], plan["epochs"])
+    count = sum(1 for e in epochs if validates(e, plan["validation_freq"]))
+    if count > 1:
+        raise ValueError(
+            "Expected validation_data that can be iterated once per validation (a list, "
+            "Dataset, DataLoader or other re-iterable), or validation_steps with an endless "
+            "generator: a one-shot generator runs out after the first validation. Received: "
+            f"a one-shot {type(source.iterable).__name__} for {count} validations, "
+            "validation_steps=None"
+        )
