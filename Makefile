@@ -47,8 +47,10 @@ format: $(DEV_STAMP)
 docs: $(DEV_STAMP)
 	$(PY) -m mkdocs build --strict
 
+# The suite, and every docstring example of the package as a doctest (conftest.py gives them
+# a small namespace: K, torch, nn, np, a compiled `model`, `x`, `y`, a temp working dir).
 test: lint docs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --doctest-modules tests kerasish
 
 bench: $(DEV_STAMP)
 	$(PY) benchmarks/overhead.py

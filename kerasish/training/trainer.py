@@ -240,7 +240,8 @@ class Trainer(Steps):
         self._prepare(train, val, class_weight)
         self.train_state.accum_steps = gradient_accumulation_steps
         params = {"epochs": epochs, "steps": train.steps(steps_per_epoch), "verbose": verbose}
-        cbs = self._callback_list(
+        cbs = _callback_list(
+            self,
             callbacks,
             verbose,
             {**params, "mode": "fit", "batch_size": batch_size or 32, "samples": train.samples()},
@@ -253,15 +254,6 @@ class Trainer(Steps):
             cbs.on_train_end(logs)
         return self.history
 
-    def _callback_list(self, callbacks: Any, verbose: Any, params: dict) -> CallbackList:
-        cbs = checks.callback_list(callbacks)
-        if params.get("mode") == "fit":
-            self.history = History()
-            cbs.insert(0, self.history)
-        if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
-            cbs.append(ProgbarLogger(verbose))
-        return CallbackList(cbs, model=self, params=params, rank=self.strategy.rank)
-
     # ------------------------------------------------------------------ preparing
     def _prepare(self, feed: Any, val: Any = None, class_weight: Any = None) -> None:
         """Check the feeds' first batches (builds lazy layers; ``training.validate``), then
@@ -272,7 +264,7 @@ class Trainer(Steps):
         self.example_input = x
         self.strategy.wrap(self, self.optimizer)
         self.build_optimizer()
-        self._make_tracking()
+        _make_tracking(self)
 
     def build_optimizer(self, param_groups: Any = None) -> None:
         """Build the torch optimizer from the compiled recipe, with its scaler, clipping and
@@ -308,19 +300,6 @@ class Trainer(Steps):
             state.jit_fn = JitFallback(self.eager_forward_loss, cfg.compile_mode)
         state.micro_step = 0
 
-    def _make_tracking(self) -> None:
-        state = self.train_state
-        if state.loss_tracker is None:
-            state.loss_tracker = metrics_lib.Mean(name="loss")
-        tracked = ([state.loss_tracker] if self.loss is not None else []) + list(
-            self.compile_config.metrics
-        )
-        for m in tracked:
-            m.to(self.device)
-        self.strategy.local_metrics(tracked)
-        self.train_state.logs = BatchLogs(tracked)
-        self.train_state.metrics = tracked
-
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(
         self,
@@ -347,33 +326,14 @@ class Trainer(Steps):
         checks.positive_int(batch_size, "batch_size", allow_none=True)
         checks.positive_int(steps, "steps", allow_none=True)
         callbacks = checks.callback_list(callbacks)
-        feed, _ = self._feed(x, y, sample_weight, batch_size, steps, "eval")
+        feed, _ = _feed(self, x, y, sample_weight, batch_size, steps, "eval")
         validate.check_feed(self, feed, "x")
         if self.train_state.logs is None:
-            self._prepare_eval(feed)
+            _prepare_eval(self, feed)
         verbose = resolve_verbose(verbose)
         params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "evaluate"}
-        logs = loop.test_loop(self, feed, self._callback_list(callbacks, verbose, params), steps)
+        logs = loop.test_loop(self, feed, _callback_list(self, callbacks, verbose, params), steps)
         return _result(logs, return_dict)
-
-    def _feed(self, x: Any, y: Any, sw: Any, batch_size: Any, steps: Any, role: str) -> tuple:
-        cfg = self.compile_config
-        return data_lib.make_feed(
-            x,
-            y,
-            sw,
-            batch_size=batch_size or 32,
-            steps=steps,
-            device=self.device,
-            strategy=self.strategy,
-            role=role,
-            channels_last=False if cfg is None else cfg.channels_last,
-        )
-
-    def _prepare_eval(self, feed: Any) -> None:
-        if self.strategy.is_distributed and self.strategy.ddp is None:
-            self.strategy.broadcast_module(self)  # evaluate before fit: rank 0's weights
-        self._make_tracking()
 
     def predict(
         self,
@@ -397,11 +357,11 @@ class Trainer(Steps):
             self.device = next((p.device for p in self.parameters()), torch.device("cpu"))
         if getattr(self, "strategy", None) is None:
             self.strategy = distribute_lib.setup(None, self.device)
-        feed, n = self._feed(x, None, None, batch_size, steps, "predict")
+        feed, n = _feed(self, x, None, None, batch_size, steps, "predict")
         validate.check_feed(self, feed, "x", targets=False)
         verbose = resolve_verbose(verbose)
         params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "predict"}
-        cbs = self._callback_list(callbacks, verbose, params)
+        cbs = _callback_list(self, callbacks, verbose, params)
         outputs = _concat(loop.predict_loop(self, feed, cbs, steps))
         if n is not None:
             outputs = self.strategy.gather(outputs, n)
@@ -456,6 +416,51 @@ class Trainer(Steps):
 
 
 # ---------------------------------------------------------------------- helpers
+def _callback_list(model: Any, callbacks: Any, verbose: Any, params: dict) -> CallbackList:
+    cbs = checks.callback_list(callbacks)
+    if params.get("mode") == "fit":
+        model.history = History()
+        cbs.insert(0, model.history)
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    return CallbackList(cbs, model=model, params=params, rank=model.strategy.rank)
+
+
+def _make_tracking(model: Any) -> None:
+    state = model.train_state
+    if state.loss_tracker is None:
+        state.loss_tracker = metrics_lib.Mean(name="loss")
+    tracked = ([state.loss_tracker] if model.loss is not None else []) + list(
+        model.compile_config.metrics
+    )
+    for m in tracked:
+        m.to(model.device)
+    model.strategy.local_metrics(tracked)
+    model.train_state.logs = BatchLogs(tracked)
+    model.train_state.metrics = tracked
+
+
+def _feed(model: Any, x: Any, y: Any, sw: Any, batch_size: Any, steps: Any, role: str) -> tuple:
+    cfg = model.compile_config
+    return data_lib.make_feed(
+        x,
+        y,
+        sw,
+        batch_size=batch_size or 32,
+        steps=steps,
+        device=model.device,
+        strategy=model.strategy,
+        role=role,
+        channels_last=False if cfg is None else cfg.channels_last,
+    )
+
+
+def _prepare_eval(model: Any, feed: Any) -> None:
+    if model.strategy.is_distributed and model.strategy.ddp is None:
+        model.strategy.broadcast_module(model)  # evaluate before fit: rank 0's weights
+    _make_tracking(model)
+
+
 def _check_owns(model: Any, optimizer: torch.optim.Optimizer) -> None:
     own = {id(p) for p in model.parameters()}
     held = [p for g in optimizer.param_groups for p in g["params"]]

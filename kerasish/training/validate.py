@@ -59,7 +59,17 @@ def check_feed(
         ValueError / TypeError: "Expected …. Received: …", before anything changed.
 
     Example:
-        >>> x, y_pred = check_feed(model, feed, "x")  # doctest: +SKIP
+        >>> feed, _ = K.data.make_feed(x, y, batch_size=32, device=model.device,
+        ...                            strategy=model.strategy)
+        >>> xb, y_pred = check_feed(model, feed, "x")
+        >>> tuple(y_pred.shape)
+        (2, 10)
+        >>> bad, _ = K.data.make_feed(x, y + 10, batch_size=32, device=model.device,
+        ...                           strategy=model.strategy)
+        >>> check_feed(model, bad, "x")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: Expected class labels in [0, 10) for sparse_categorical_crossentropy ...
     """
     x, y, sw = feed.peek()
     x, y_pred = checked_forward(model, feed, x, name)
