@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["set_random_seed", "freeze", "unfreeze", "image_dataset_from_directory"]
+__all__ = [
+    "set_random_seed",
+    "freeze",
+    "unfreeze",
+    "image_dataset_from_directory",
+    "in_notebook",
+]
 
 
 def image_dataset_from_directory(*args: Any, **kwargs: Any) -> Any:
@@ -52,3 +59,17 @@ def unfreeze(module: nn.Module) -> nn.Module:
     """Unfreeze every parameter of ``module``; returns it."""
     module.requires_grad_(True)
     return module
+
+
+def in_notebook() -> bool:
+    """Whether this code runs in a Jupyter kernel (a notebook), not a terminal.
+
+    Example:
+        >>> in_notebook()
+        False
+    """
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ip = shell.get_ipython()
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})

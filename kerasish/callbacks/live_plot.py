@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from kerasish.callbacks.callback import Callback
-from kerasish.callbacks.progbar import in_notebook
 from kerasish.saving.atomic import write_bytes
+from kerasish.utils import in_notebook
 
 __all__ = ["LivePlot"]
 

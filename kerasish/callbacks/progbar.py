@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 from kerasish.callbacks.callback import Callback
+from kerasish.utils import in_notebook
 
 __all__ = ["ProgbarLogger", "resolve_verbose", "in_notebook", "wrap_values"]
 
@@ -28,20 +29,6 @@ _NO_WIDGETS = (
     "pip install 'kerasish[notebook]'); showing text bars instead."
 )
 _warned = False
-
-
-def in_notebook() -> bool:
-    """Whether this code runs in a Jupyter kernel (a notebook), not a terminal.
-
-    Example:
-        >>> in_notebook()
-        False
-    """
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = shell.get_ipython()
-    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
 def resolve_verbose(verbose: Any) -> int | str:
