@@ -517,9 +517,14 @@ def test_compiled_loss_is_given_by_get_and_to_a_restored_accuracy():
     assert _value(fresh) == 1.0
 
 
-def test_load_state_dict_refuses_an_unknown_metric_class():
+class _UserMetric(M.Mean):
+    """A metric defined outside kerasish: a backup may not name it."""
+
+
+@pytest.mark.parametrize("name", ["get", "Metric", "_UserMetric", "os", "torch.nn.Linear", 3])
+def test_load_state_dict_refuses_an_unknown_metric_class(name):
     with pytest.raises(ValueError, match="Expected the name of a kerasish metric class"):
-        M.get("accuracy").load_state_dict({"resolved": {"__metric__": "get", "state": {}}})
+        M.get("accuracy").load_state_dict({"resolved": {"__metric__": name, "state": {}}})
 
 
 def test_public_objects_name_the_package_as_their_module():

@@ -35,6 +35,8 @@ def loss_from_logits(loss: Any) -> bool | None:
 
 # --------------------------------------------------------------------------- base classes
 
+_BUILT_IN: dict[str, type] = {}  # kerasish's metric classes by name (filled by subclassing)
+
 
 class Metric:
     """Base of every metric: ``update_state``, ``result``, ``reset_state``, ``to``.
@@ -57,6 +59,11 @@ class Metric:
         >>> m = Count(); m.update_state(torch.zeros(3), torch.zeros(3)); m.result()
         tensor(3.)
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("kerasish."):  # built-ins only: what a backup may name
+            _BUILT_IN.setdefault(cls.__name__, cls)
 
     default_name = "metric"
 
@@ -196,11 +203,10 @@ _STATE_TYPES = (Tensor, bool, int, float, type(None))
 
 
 def _metric_class(name: str) -> type[Metric]:
-    """The kerasish metric class ``name`` (as ``state_dict`` records a nested metric)."""
-    import kerasish.metrics as package  # the package imports this module: look up at call time
-
-    cls = getattr(package, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Metric)):
+    """The built-in metric class ``name`` (as ``state_dict`` records a nested metric); a
+    name from a backup is looked up among kerasish's own metric classes, nothing else."""
+    cls = _BUILT_IN.get(name) if isinstance(name, str) else None
+    if cls is None:
         raise ValueError(
             f"Expected the name of a kerasish metric class. Received: __metric__={name!r}"
         )
