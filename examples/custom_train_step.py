@@ -25,7 +25,7 @@ class L1Regularized(K.Model):
         return self.net(x)
 
     def train_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = K.utils.unpack_x_y_sample_weight(data)  # (x, y) without weights
         y_pred = self(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         penalty = sum(p.abs().sum() for p in self.parameters() if p.dim() > 1)

@@ -25,6 +25,7 @@ _LAZY = {
     "BackupAndRestore": "backup_and_restore",
     "LivePlot": "live_plot",
     "Visdom": "visdom",
+    "SwapEMAWeights": "swap_ema_weights",
 }
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", *_LAZY]

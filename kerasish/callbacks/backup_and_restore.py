@@ -31,7 +31,13 @@ import torch
 from kerasish import tree
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.paths import check_writable
-from kerasish.saving import is_chief, load_checked, save_checked
+from kerasish.distribute.fsdp import (
+    full_optimizer_state_dict,
+    full_state_dict,
+    load_full_optimizer_state_dict,
+    load_full_state_dict,
+)
+from kerasish.saving import is_chief, is_sharded, load_checked, save_checked
 from kerasish.saving.atomic import remove_stale_temps
 
 __all__ = ["BackupAndRestore"]
@@ -82,7 +88,13 @@ class BackupAndRestore(Callback):
         delete_checkpoint: bool = True,
     ):
         super().__init__()
-        if not isinstance(backup_dir, str | os.PathLike) or not os.fspath(backup_dir):
+        if backup_dir is None or (
+            isinstance(backup_dir, str | os.PathLike) and not os.fspath(backup_dir)
+        ):  # Keras 3: ValueError("Empty `backup_dir` argument passed")
+            raise ValueError(
+                f"Expected backup_dir to be a non-empty path. Received: backup_dir={backup_dir!r}"
+            )
+        if not isinstance(backup_dir, str | os.PathLike):
             raise TypeError(
                 f"Expected backup_dir to be a non-empty path. Received: backup_dir={backup_dir!r}"
             )
@@ -149,15 +161,20 @@ class BackupAndRestore(Callback):
 
     # ------------------------------------------------------------------ backup
     def _backup(self, epoch: int, step: int, mid_epoch: bool) -> None:
+        if not is_chief() and not is_sharded(self.model):
+            return
+        model_state = _model_state(self.model)  # FSDP: every rank gathers (a collective)
         if not is_chief():
             return
         train_state = self.model.train_state
         state = {"format": _FORMAT, "version": 2, "epoch": epoch, "step": step}
-        state.update(_model_state(self.model))
+        state.update(model_state)
         state.update(_rng_state())
         state["epoch_rng_state"] = train_state.epoch_rng_state.clone() if mid_epoch else None
         state["history"] = _history_state(self.model)
         state["metrics"] = [m.state_dict() for m in train_state.metrics] if mid_epoch else None
+        feed = train_state.train_feed
+        state["data_state"] = None if feed is None else feed.state_dict(epoch_start=mid_epoch)
         state["batches_seen"] = self._batches
         state["data"] = _data_signature(self.params)
         state["callbacks"] = _cpu(_callback_states(self._callbacks))
@@ -186,6 +203,7 @@ class BackupAndRestore(Callback):
             rng_state=state["rng_state"] if mid_epoch else None,
             # called by the loop right after the resumed epoch resets its metrics
             restore_metrics=_metrics_loader(self.model, state["metrics"]),
+            data_state=state.get("data_state"),
         )
 
 
@@ -202,8 +220,8 @@ def _model_state(model: Any) -> dict[str, Any]:
             n: p.grad.detach().cpu() for n, p in model.named_parameters() if p.grad is not None
         }
     return {
-        "model": _cpu(model.state_dict()),
-        "optimizer": None if model.optimizer is None else _optimizer_state(model.optimizer),
+        "model": _cpu(full_state_dict(model)),
+        "optimizer": None if model.optimizer is None else _optimizer_state(model),
         "lr_scheduler": None if sched is None else _cpu(sched.state_dict()),
         "scaler": None if scaler is None else scaler.state_dict(),
         "train_counter": train_state.train_counter,
@@ -212,9 +230,12 @@ def _model_state(model: Any) -> dict[str, Any]:
     }
 
 
-def _optimizer_state(optimizer: Any) -> dict[str, Any]:
-    """The optimizer's state dict on the CPU, with its class name (checked at restore)."""
-    return {**_cpu(optimizer.state_dict()), "kerasish_class": type(optimizer).__name__}
+def _optimizer_state(model: Any) -> dict[str, Any]:
+    """The optimizer's whole state dict on the CPU (gathered under FSDP), with its class name
+    (checked at restore)."""
+    optimizer = model.optimizer
+    state = full_optimizer_state_dict(model, optimizer)
+    return {**_cpu(state), "kerasish_class": type(optimizer).__name__}
 
 
 def _cpu(obj: Any) -> Any:
@@ -224,10 +245,10 @@ def _cpu(obj: Any) -> Any:
 
 def _load_model_state(model: Any, state: dict[str, Any], path: str) -> None:
     try:
-        model.load_state_dict(state["model"])
+        load_full_state_dict(model, state["model"])  # FSDP: each rank keeps its shard
         if state["optimizer"] is not None:
             saved = {k: v for k, v in state["optimizer"].items() if k != "kerasish_class"}
-            model.optimizer.load_state_dict(saved)
+            load_full_optimizer_state_dict(model, model.optimizer, saved)
     except (RuntimeError, ValueError, KeyError) as e:
         raise ValueError(
             f"Expected the backup in {path!r} to come from this model and optimizer. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Callback", "HOOKS"]
+__all__ = ["Callback", "HOOKS", "ALIASES"]
 
 HOOKS = (
     "on_train_begin",
@@ -23,6 +23,11 @@ HOOKS = (
     "on_predict_batch_end",
 )
 
+#: Keras's backwards-compatible names of the training batch hooks: a callback that defines
+#: ``on_batch_begin``/``on_batch_end`` (and not the ``on_train_batch_*`` hook itself) has it
+#: called at every training batch.
+ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
 
 class Callback:
     """Base class for callbacks: override the hooks you need.
@@ -33,6 +38,11 @@ class Callback:
     access (reading them waits for the device); epoch-hook ``logs`` hold plain floats.
 
     Hooks nobody overrides are never dispatched, so an empty callback costs nothing per batch.
+    A hook counts as overridden when the callback's class defines it or when a function is
+    assigned to it on the instance (``cb.on_epoch_end = fn``, as Keras allows); Keras's
+    aliases ``on_batch_begin``/``on_batch_end`` stand for ``on_train_batch_begin``/``_end``.
+    The ``*_begin`` hooks and ``on_predict_end`` get ``logs={}`` (never None); the epoch-end
+    logs come with sorted keys, as Keras's ``CallbackList`` gives them.
 
     In distributed training every rank runs the callbacks with the same (all-reduced) epoch
     logs, so callbacks that decide (``EarlyStopping``) decide alike on all ranks. Callbacks
@@ -48,6 +58,11 @@ class Callback:
         dispatch_last: call this callback's hooks after all the others' (BackupAndRestore:
             it saves the state the other callbacks reached, and restores it after their
             ``on_train_begin``).
+        dispatch_late: call it after the others but before ``dispatch_last`` ones (History,
+            ProgbarLogger: they see the keys other callbacks add to the epoch logs).
+        steers_training: False for a callback whose batch hooks never set
+            ``model.stop_training`` (under DDP/FSDP the ranks then skip agreeing on it after
+            every batch).
 
     Example:
         >>> class Stopper(Callback):
@@ -58,6 +73,12 @@ class Callback:
 
     rank_zero_only: bool = False
     dispatch_last: bool = False
+    #: Call this callback after the others (but before ``dispatch_last`` ones): ``History`` and
+    #: ``ProgbarLogger`` see the keys other callbacks add to the epoch logs (such as
+    #: ``ReduceLROnPlateau``'s ``learning_rate``), as in Keras, whose ``fit`` appends them
+    #: after the user's callbacks.
+    dispatch_late: bool = False
+    steers_training: bool = True
 
     #: Hooks this instance defines but does not need (e.g. batch hooks of a TensorBoard that
     #: logs per epoch); the CallbackList never calls them.
@@ -88,9 +109,17 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
 
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Keras's alias of ``on_train_batch_begin`` (which calls it unless overridden)."""
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Keras's alias of ``on_train_batch_end`` (which calls it unless overridden)."""
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_begin(batch, logs)  # Keras's backwards compatibility
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_end(batch, logs)  # Keras's backwards compatibility
 
     def on_test_begin(self, logs: dict | None = None) -> None: ...
 

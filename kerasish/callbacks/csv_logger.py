@@ -45,7 +45,7 @@ class CSVLogger(Callback):
         >>> history = model.fit(x, y, epochs=5, callbacks=[CSVLogger("training.log")], verbose=0)
         >>> lines = open("training.log").readlines()
         >>> lines[0]  # without validation data the val_ columns read NA
-        'epoch,accuracy,learning_rate,loss,val_accuracy,val_loss\\n'
+        'epoch,accuracy,loss,val_accuracy,val_loss\\n'
         >>> len(lines), lines[1].endswith(",NA,NA\\n")
         (6, True)
     """

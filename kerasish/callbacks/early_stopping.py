@@ -49,7 +49,9 @@ class EarlyStopping(Callback):
         best, best_epoch, best_weights, wait: the state of the comparison.
 
     Raises:
-        ValueError / TypeError: for a bad argument.
+        ValueError / TypeError: for a bad argument; ValueError at the first epoch end when
+            ``mode="auto"`` and ``monitor`` is neither ``loss`` nor one of the model's metrics
+            (with or without ``val_``), as in Keras 3.
 
     Example:
         >>> stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
@@ -119,6 +121,7 @@ class EarlyStopping(Callback):
         self.best_weights = weights
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._monitor.resolve(self.model)  # Keras 3: "auto" with an unknown key raises here
         current = self._monitor.get(logs)
         if current is None or epoch < self.start_from_epoch:
             return

@@ -13,7 +13,8 @@ class History(Callback):
     """Records epoch logs; ``fit`` returns it and sets ``model.history``.
 
     Attributes:
-        history: a dict of per-epoch lists (``loss``, metrics, ``val_`` keys, ``learning_rate``).
+        history: a dict of per-epoch lists (``loss``, metrics, ``val_`` keys, and keys other
+            callbacks add, such as ``ReduceLROnPlateau``'s ``learning_rate``).
         epoch: the epoch indices recorded.
         params: ``epochs``, ``steps``, ``verbose``.
 
@@ -22,6 +23,8 @@ class History(Callback):
         >>> h.history
         {'loss': [1.0]}
     """
+
+    dispatch_late = True  # after the callbacks that add keys (learning_rate) to the logs
 
     def __init__(self) -> None:
         super().__init__()

@@ -5,36 +5,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kerasish.callbacks.callback import HOOKS, Callback
+from kerasish.callbacks.callback import ALIASES, HOOKS, Callback
 
 __all__ = ["LambdaCallback"]
 
-_ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+_HOOK_NAMES = frozenset(HOOKS) | frozenset(ALIASES.values())
 
 
 class LambdaCallback(Callback):
-    """A callback whose hooks are the functions you pass.
+    """A callback whose hooks are the functions you pass (Keras's ``LambdaCallback``).
 
     The functions take the hook's arguments: ``on_epoch_begin(epoch, logs)``,
     ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``,
-    ``on_train_batch_begin(batch, logs)`` and ``on_train_batch_end(batch, logs)``; any other
-    hook name of ``Callback`` (``on_test_end=...``, say) is accepted as a keyword too, as are
-    Keras 2's ``on_batch_begin``/``on_batch_end``. Only the hooks given are dispatched, so a
-    LambdaCallback without batch functions costs nothing per batch.
+    ``on_train_batch_begin(batch, logs)`` and ``on_train_batch_end(batch, logs)``. As in
+    Keras, every other keyword argument becomes an attribute of the callback, so any other
+    hook of ``Callback`` (``on_test_end=...``, Keras's ``on_batch_end=...``) is set that way
+    too, and so is any extra state (``LambdaCallback(on_epoch_end=f, name="x").name``). Only
+    the hooks given are dispatched, so a LambdaCallback without batch functions costs
+    nothing per batch.
 
     Args:
         on_epoch_begin, on_epoch_end, on_train_begin, on_train_end, on_train_batch_begin,
         on_train_batch_end: functions, or None.
-        **hooks: functions for other hooks.
+        **kwargs: attributes to set: functions for other hooks, or any values.
 
     Raises:
-        TypeError: for an unknown hook name or a value that is not callable.
+        TypeError: when a hook is given something that is neither callable nor None.
 
     Example:
         >>> print_epoch = LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, sorted(logs)))
         >>> history = model.fit(x, y, epochs=2, callbacks=[print_epoch], verbose=0)
-        0 ['accuracy', 'learning_rate', 'loss']
-        1 ['accuracy', 'learning_rate', 'loss']
+        0 ['accuracy', 'loss']
+        1 ['accuracy', 'loss']
     """
 
     def __init__(
@@ -45,7 +47,7 @@ class LambdaCallback(Callback):
         on_train_end: Callable | None = None,
         on_train_batch_begin: Callable | None = None,
         on_train_batch_end: Callable | None = None,
-        **hooks: Callable | None,
+        **kwargs: Any,
     ):
         super().__init__()
         given = {
@@ -56,31 +58,12 @@ class LambdaCallback(Callback):
             "on_train_batch_begin": on_train_batch_begin,
             "on_train_batch_end": on_train_batch_end,
         }
-        for name, fn in hooks.items():
-            hook = _ALIASES.get(name, name)
-            if hook not in HOOKS:
-                raise TypeError(
-                    f"Expected hook names of Callback ({', '.join(HOOKS)}). Received: {name}"
-                )
-            given[hook] = fn
-        self.functions: dict[str, Callable] = {}
-        for name, fn in given.items():
-            if fn is None:
-                continue
-            if not callable(fn):
+        for name, fn in {**kwargs, **given}.items():
+            if name in _HOOK_NAMES and fn is not None and not callable(fn):
                 raise TypeError(f"Expected {name} to be a function. Received: {name}={fn!r}")
-            self.functions[name] = fn
-        # Only the hooks given are dispatched.
-        self.skipped_hooks = frozenset(HOOKS) - frozenset(self.functions)
-
-
-def _forward(name: str) -> Callable[..., Any]:
-    def hook(self: LambdaCallback, *args: Any) -> Any:
-        return self.functions[name](*args)
-
-    hook.__name__ = name
-    return hook
-
-
-for _hook in HOOKS:
-    setattr(LambdaCallback, _hook, _forward(_hook))
+        self.__dict__.update(
+            {k: v for k, v in kwargs.items() if v is not None or k not in _HOOK_NAMES}
+        )
+        for name, fn in given.items():
+            if fn is not None:
+                setattr(self, name, fn)  # an instance attribute: the CallbackList calls it

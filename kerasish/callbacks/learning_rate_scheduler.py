@@ -37,7 +37,9 @@ class LearningRateScheduler(Callback):
     ``epoch`` is the absolute epoch index (``initial_epoch`` included) and ``lr`` the current
     rate. Each param group of the torch optimizer is scheduled on its own rate, so groups
     with different rates keep their ratio under multiplicative schedules. A one-argument
-    ``schedule(epoch)`` (Keras's old API) is accepted too.
+    ``schedule(epoch)`` (Keras's old API) is accepted too. At each epoch end the rate (param
+    group 0's) goes into ``logs["learning_rate"]``, as Keras's does, for the callbacks after it
+    (``History``, the progress bar).
 
     Args:
         schedule: a function ``(epoch: int, lr: float) -> float``.
@@ -77,6 +79,12 @@ class LearningRateScheduler(Callback):
         if self.verbose > 0:
             lr = get_lr(optimizer.param_groups[0])
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Write the epoch's rate (param group 0's) into ``logs["learning_rate"]``, as Keras."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if logs is not None and getattr(optimizer, "param_groups", None):
+            logs["learning_rate"] = get_lr(optimizer.param_groups[0])
 
     def _next_lr(self, epoch: int, lr: float) -> float:
         out = self.schedule(epoch, lr) if self._takes_lr else self.schedule(epoch)

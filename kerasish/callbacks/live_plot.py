@@ -123,6 +123,7 @@ class LivePlot(Callback):
         if self.metrics is not None:
             return [m for m in self.metrics if m in self.curves or f"val_{m}" in self.curves]
         names = [k for k in self.curves if not k.startswith("val_") and k != "learning_rate"]
+        names.sort(key=lambda k: k != "loss")  # the loss first (logs come with sorted keys)
         orphans = [k[4:] for k in self.curves if k.startswith("val_") and k[4:] not in names]
         return names + orphans
 

@@ -87,7 +87,9 @@ class ModelCheckpoint(Callback):
     Raises:
         ValueError / TypeError: for bad arguments, when the callback is made; ValueError at
             the start of ``fit`` for a ``filepath`` with bad syntax or unknown fields, or one
-            that cannot be written (under a regular file, in a read-only directory).
+            that cannot be written (under a regular file, in a read-only directory); ValueError
+            at the first save when ``mode="auto"`` and ``monitor`` is neither ``loss`` nor one
+            of the model's metrics (Keras 3).
 
     Example:
         >>> import os
@@ -203,6 +205,7 @@ class ModelCheckpoint(Callback):
             ) from e
 
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
+        self.mode = self._monitor.resolve(self.model)  # Keras 3: "auto", unknown key: raise
         filepath = self._file_path(epoch, batch, logs)
         save, message = self._should_save(epoch, logs, filepath)
         if not save:

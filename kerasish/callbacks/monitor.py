@@ -9,6 +9,9 @@ key with the best so far. ``Monitor`` holds the rules Keras uses for that compar
 - an improvement must beat the reference by more than ``min_delta`` (its absolute value):
   ``current < best - min_delta`` in "min" mode, ``current > best + min_delta`` in "max" mode.
 - a key missing from the logs warns once per epoch and lists the keys that are there.
+- as in Keras 3, "auto" is checked against the model at the first epoch end (``resolve``): a
+  key that is neither ``loss`` nor the name of one of the model's metrics (``val_`` prefix
+  stripped) raises a ValueError, since there is no telling whether to minimise or maximise it.
 """
 
 from __future__ import annotations
@@ -101,6 +104,36 @@ class Monitor:
         self.mode = resolve_mode(monitor, mode)
         self.min_delta = abs(float(min_delta))
         self.owner = owner
+        self._unchecked = mode == "auto"
+
+    def resolve(self, model: Any) -> str:
+        """Check an "auto" mode against ``model``'s metrics (once); the mode, "min" or "max".
+
+        Keras 3's rule: "auto" works for ``loss`` and for the model's metrics (with or without
+        ``val_``); for any other key it raises. Without a model that lists its metrics (a
+        callback driven by hand), the name rules of ``resolve_mode`` decide alone.
+
+        Raises:
+            ValueError: in "auto" mode, for a key that is neither ``loss`` nor a metric's name.
+
+        Example:
+            >>> Monitor("val_loss").resolve(model)
+            'min'
+        """
+        if not self._unchecked:
+            return self.mode
+        name = self.monitor.removeprefix("val_")
+        names = [getattr(m, "name", None) for m in getattr(model, "metrics", None) or []]
+        if name != "loss" and names and name not in names:
+            known = ", ".join(repr(n) for n in names if n)
+            raise ValueError(
+                "Expected monitor to be 'loss' or the name of one of the model's metrics "
+                f"({known}), with or without 'val_', so that mode='auto' can tell whether to "
+                "minimise or maximise it; pass mode='min' or mode='max' for any other key. "
+                f"Received: monitor={self.monitor!r}"
+            )
+        self._unchecked = False
+        return self.mode
 
     @property
     def worst(self) -> float:

@@ -3,7 +3,9 @@
 verbose=1: a bar per epoch with the running loss and metrics; when the epoch ends the bar stands
 at N/N and the epoch's values (validation included) follow in full on the line(s) below it,
 wrapped at the terminal's width, never cut. Validation batches never move the training bar.
-2: one line per epoch; 0: silent; "auto": 1 on a terminal or notebook, 2 when output is not a
+2: Keras's one line per epoch (``Epoch 1/3`` above it when there are several epochs), e.g.
+``41/41 - 0s - 3ms/step - accuracy: 0.9100 - loss: 0.2800 - val_accuracy: ...``, and one line
+per ``evaluate``/``predict``; 0: silent; "auto": 1 on a terminal or notebook, 2 when output is not a
 tty; "plot": the bars of 1 and a ``LivePlot`` of the loss and metrics.
 
 In a notebook the bar is tqdm's ipywidgets widget; without ipywidgets it is a text bar, after
@@ -22,7 +24,7 @@ from typing import Any
 from kerasish.callbacks.callback import Callback
 from kerasish.utils import in_notebook
 
-__all__ = ["ProgbarLogger", "resolve_verbose", "in_notebook", "wrap_values"]
+__all__ = ["ProgbarLogger", "resolve_verbose", "in_notebook", "wrap_values", "keras_line"]
 
 _NO_WIDGETS = (
     "Notebook progress bars need ipywidgets (pip install ipywidgets, or "
@@ -52,10 +54,6 @@ def resolve_verbose(verbose: Any) -> int | str:
     )
 
 
-def _fmt(logs: Any) -> str:
-    return " - ".join(_parts(logs))
-
-
 def _parts(logs: Any) -> list[str]:
     return [f"{k}: {_num(v)}" for k, v in logs.items()]
 
@@ -63,6 +61,32 @@ def _parts(logs: Any) -> list[str]:
 def _num(v: Any) -> str:
     v = float(v)
     return f"{v:.4e}" if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5) else f"{v:.4f}"
+
+
+def keras_line(steps: int, seconds: float, logs: Any) -> str:
+    """Keras 3's ``verbose=2`` line: ``steps/steps - Ns - T/step`` and ``key: value`` parts.
+
+    As ``keras.utils.Progbar(verbose=2)`` formats it: the time per step in whole s, ms or us,
+    values above 1e-3 with 4 decimals, the others (0 and negatives too) in ``.4e``.
+
+    Example:
+        >>> keras_line(3, 0.018, {"accuracy": 0.5, "loss": 0.69314, "lr": 1e-4})
+        '3/3 - 0s - 6ms/step - accuracy: 0.5000 - loss: 0.6931 - lr: 1.0000e-04'
+    """
+    line = f"{steps}/{steps} - {seconds:.0f}s -{_per_step(seconds / max(steps, 1))}"
+    for k, v in logs.items():
+        v = float(v)
+        line += f" - {k}: {v:.4f}" if v > 1e-3 else f" - {k}: {v:.4e}"
+    return line
+
+
+def _per_step(t: float) -> str:
+    """Keras's ``Progbar._format_time`` for the unit "step"."""
+    if t >= 1 or t == 0:
+        return f" {t:.0f}s/step"
+    if t >= 1e-3:
+        return f" {t * 1000.0:.0f}ms/step"
+    return f" {t * 1000000.0:.0f}us/step"
 
 
 def wrap_values(parts: list[str], width: int | None, indent: str = "  ") -> list[str]:
@@ -149,11 +173,13 @@ class ProgbarLogger(Callback):
         >>> bar = ProgbarLogger(verbose=2)  # what fit(verbose=2) adds
         >>> bar.set_params({"epochs": 3, "steps": 10})
         >>> bar.on_epoch_begin(0)
-        >>> bar.on_epoch_end(0, {"loss": 0.25, "val_loss": 0.5})
-        Epoch 1/3 - 0s - loss: 0.2500 - val_loss: 0.5000
+        Epoch 1/3
+        >>> bar.on_epoch_end(0, {"loss": 0.25, "val_loss": 0.5})  # doctest: +ELLIPSIS
+        10/10 - 0s - ...s/step - loss: 0.2500 - val_loss: 0.5000
     """
 
     rank_zero_only = True
+    dispatch_late = True  # after the callbacks that add keys (learning_rate) to the logs
 
     def __init__(self, verbose: int | str = 1, interval: float = 0.1):
         super().__init__()
@@ -171,6 +197,8 @@ class ProgbarLogger(Callback):
         self._shown: Any = None
         self._next = 0.0
         self._t0 = 0.0
+        self._seen = 0
+        self._counts = False
 
     def set_model(self, model: Any) -> None:
         super().set_model(model)
@@ -181,6 +209,16 @@ class ProgbarLogger(Callback):
         super().set_params(params)
         if self.plot is not None:
             self.plot.set_params(params)
+        # Without bars the batch hooks are needed only to count steps of unknown number
+        # (evaluate/predict of a generator; fit counts in train_state.step).
+        self._counts = not self.bars and self.verbose == 2 and params.get("steps") is None
+        batch_hooks = {"on_train_batch_end", "on_test_batch_end", "on_predict_batch_end"}
+        if self.bars:
+            self.skipped_hooks = frozenset()
+        elif self._counts and params.get("mode") in ("evaluate", "predict"):
+            self.skipped_hooks = frozenset({"on_train_batch_end"})
+        else:
+            self.skipped_hooks = frozenset(batch_hooks)
 
     def _open(self, total: int | None, desc: str) -> None:
         bar_class, widget = _bar_class()
@@ -251,23 +289,32 @@ class ProgbarLogger(Callback):
             self.plot.on_train_begin(logs)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._epoch_desc = f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}"
-        self._t0 = time.time()
+        epochs = self.params.get("epochs", "?")
+        self._epoch_desc = f"Epoch {epoch + 1}/{epochs}"
+        self._t0, self._seen = time.time(), 0
         if self.bars:
             self._open(self.params.get("steps"), self._epoch_desc)
+        elif self.verbose == 2 and epochs != 1:  # Keras: only when there are several
+            print(self._epoch_desc, flush=True)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.bars:
             self._advance(logs)
+        self._seen = batch + 1
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.bars:
             self._close(logs)
         elif self.verbose == 2:
-            took = time.time() - self._t0
-            print(f"{self._epoch_desc} - {took:.0f}s - {_fmt(logs or {})}", flush=True)
+            state = getattr(self.model, "train_state", None)
+            steps = self.params.get("steps") or getattr(state, "step", 0) or self._seen
+            self._keras_line(steps, logs)
         if self.plot is not None:
             self.plot.on_epoch_end(epoch, logs)
+
+    def _keras_line(self, steps: int | None, logs: Any) -> None:
+        if steps:  # Keras prints nothing for an empty (or unknown) count
+            print(keras_line(steps, time.time() - self._t0, logs or {}), flush=True)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._close(None)
@@ -276,6 +323,8 @@ class ProgbarLogger(Callback):
 
     def on_test_begin(self, logs: dict | None = None) -> None:
         self._evaluating = self.params.get("mode") == "evaluate"
+        if self._evaluating:
+            self._t0, self._seen = time.time(), 0
         if self.bars and self._evaluating:
             self._open(self.params.get("steps"), "Evaluate")
         else:  # validation inside fit: the training bar stays at its count, N/N
@@ -284,22 +333,27 @@ class ProgbarLogger(Callback):
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._evaluating and self.bar is not None:
             self._advance(logs)
+        self._seen = batch + 1
 
     def on_test_end(self, logs: dict | None = None) -> None:
         if self._evaluating:
             if self.bars:
                 self._close(logs)
             elif self.verbose == 2:
-                print(_fmt(logs or {}), flush=True)
+                self._keras_line(self.params.get("steps") or self._seen, logs)
         self._evaluating = False
 
     def on_predict_begin(self, logs: dict | None = None) -> None:
+        self._t0, self._seen = time.time(), 0
         if self.bars:
             self._open(self.params.get("steps"), "Predict")
 
     def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.bar is not None:
             self._advance({})
+        self._seen = batch + 1
 
     def on_predict_end(self, logs: dict | None = None) -> None:
         self._close(None)
+        if not self.bars and self.verbose == 2:  # Keras: the count and times, no values
+            self._keras_line(self.params.get("steps") or self._seen, {})

@@ -32,8 +32,11 @@ class ReduceLROnPlateau(Callback):
     After ``patience`` epochs whose monitored value does not beat the best by more than
     ``min_delta``, every param group of ``model.optimizer`` gets ``lr * factor`` (never below
     ``min_lr``); then ``cooldown`` epochs pass before epochs count against patience again.
-    The new rate applies from the next epoch, so ``history.history["learning_rate"]`` shows it
-    one epoch after the plateau is detected.
+    At each epoch end it first writes the rate the epoch trained with (param group 0's) into
+    ``logs["learning_rate"]``, as Keras does, so the callbacks after it (``History``,
+    ``CSVLogger`` placed after it, the progress bar) show it; a reduction applies from the next
+    epoch, so ``history.history["learning_rate"]`` shows it one epoch after the plateau.
+    ``best`` is None until the first monitored value (Keras 3).
 
     Args:
         monitor: the log key to watch.
@@ -46,7 +49,9 @@ class ReduceLROnPlateau(Callback):
         min_lr: the lower bound of the learning rate.
 
     Raises:
-        ValueError: for ``factor >= 1`` or another bad argument.
+        ValueError: for ``factor >= 1`` or another bad argument; at the first epoch end when
+            ``mode="auto"`` and ``monitor`` is neither ``loss`` nor one of the model's metrics
+            (Keras 3).
 
     Example:
         >>> reduce = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=1e-5)
@@ -89,7 +94,7 @@ class ReduceLROnPlateau(Callback):
     def _reset(self) -> None:
         self.wait = 0
         self.cooldown_counter = 0
-        self.best = self._monitor.worst
+        self.best: float | None = None
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
@@ -104,9 +109,14 @@ class ReduceLROnPlateau(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore ``state_dict()``."""
         self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown_counter"])
-        self.best = float(state["best"])
+        self.best = None if state["best"] is None else float(state["best"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = {} if logs is None else logs
+        optimizer = getattr(self.model, "optimizer", None)
+        if getattr(optimizer, "param_groups", None):
+            logs["learning_rate"] = get_lr(optimizer.param_groups[0])  # before any reduction
+        self._monitor.resolve(self.model)
         current = self._monitor.get(logs)
         if current is None:
             return

@@ -26,6 +26,7 @@ import torch
 
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.paths import check_writable
+from kerasish.callbacks.reduce_lr_on_plateau import get_lr
 
 __all__ = ["TensorBoard"]
 
@@ -173,7 +174,10 @@ class TensorBoard(Callback):
             self._add_grad_hooks()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = dict(logs or {})
+        logs = dict(logs or {})  # a copy: the keys added here stay out of the fit's logs
+        optimizer = getattr(self.model, "optimizer", None)
+        if getattr(optimizer, "param_groups", None):  # Keras's _collect_learning_rate
+            logs["learning_rate"] = get_lr(optimizer.param_groups[0])
         if self.write_steps_per_second:
             start, done = self._epoch_start
             steps = self._batches_done() - done

@@ -1,9 +1,12 @@
-"""kerasish's data: any input (arrays | tensors | dicts | Dataset | DataLoader | generator) ->
-the batches a loop iterates.
+"""kerasish's data: any input (arrays | tensors | dicts | Dataset | DataLoader | PyDataset |
+Hugging Face dataset | generator) -> the batches a loop iterates.
 
 - ``arrays``: in-memory data to tensors, sample counts, rows by index.
 - ``sources``: ``ArraySource`` / ``LoaderSource`` / ``IteratorSource`` yield ``(x, y, sw)``.
 - ``adapters``: ``adapt`` picks the source for an input.
+- ``py_dataset``: ``PyDataset`` (Keras's batches-by-index dataset, thread/process workers).
+- ``hf``: Hugging Face ``datasets`` as map-style rows; ``from_hf`` adds a collator.
+- ``cursor``: ``PassCursor``, epochs of ``steps_per_epoch`` continuing a pass (as Keras).
 - ``split``: ``validation_split`` / ``validation_data``.
 - ``checks``: one-pass checks before training (class/sample weights, NaN/inf) and input casts.
 - ``sharding``: per-rank DataLoader samplers; ``prefetch``: the CUDA side-stream prefetcher.
@@ -11,7 +14,7 @@ the batches a loop iterates.
 - ``make``: ``make_sources`` (fit) and ``make_feed`` (evaluate/predict) build the feeds.
 """
 
-from kerasish.data.adapters import adapt
+from kerasish.data.adapters import adapt, check_batch_size, yields_batches
 from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, nbytes, take, to_tensor
 from kerasish.data.checks import (
     cast_batch,
@@ -23,9 +26,12 @@ from kerasish.data.checks import (
     needs_cast,
     warn_non_finite,
 )
+from kerasish.data.cursor import PassCursor
 from kerasish.data.feed import Feed, class_weight_table, keep_on_device, to_channels_last, weigh
+from kerasish.data.hf import HFData, from_hf, is_hf_dataset, is_hf_dataset_dict
 from kerasish.data.make import check_arrays, loader_kwargs, make_feed, make_sources
 from kerasish.data.prefetch import CudaPrefetcher
+from kerasish.data.py_dataset import PyDataset, PyDatasetSource, is_py_dataset
 from kerasish.data.sharding import ShardSampler, with_sampler
 from kerasish.data.sources import (
     ArraySource,
@@ -39,6 +45,16 @@ from kerasish.data.sources import (
 from kerasish.data.split import split_validation, unpack_validation
 
 __all__ = [
+    "check_batch_size",
+    "yields_batches",
+    "PassCursor",
+    "HFData",
+    "from_hf",
+    "is_hf_dataset",
+    "is_hf_dataset_dict",
+    "PyDataset",
+    "PyDatasetSource",
+    "is_py_dataset",
     "adapt",
     "ArraySource",
     "Batch",

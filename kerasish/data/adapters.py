@@ -10,9 +10,13 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from kerasish.data.arrays import check_lengths, is_arraylike, to_tensor
 from kerasish.data.checks import check_finite_weights
+from kerasish.data.hf import HFData, hf_source, is_hf_dataset, is_hf_dataset_dict
+from kerasish.data.py_dataset import PyDatasetSource, is_py_dataset
 from kerasish.data.sources import ArraySource, IteratorSource, LoaderSource
 
-__all__ = ["adapt"]
+__all__ = ["adapt", "check_batch_size", "yields_batches"]
+
+DEFAULT_BATCH_SIZE = 32
 
 
 def adapt(
@@ -29,7 +33,8 @@ def adapt(
     """Turn any supported input into a batch source.
 
     Args:
-        x: arrays/tensors (or a list/tuple/dict of them), a ``Dataset``, a ``DataLoader``, or a
+        x: arrays/tensors (or a list/tuple/dict of them), a ``Dataset``, a ``DataLoader``, a
+            ``PyDataset``, a Hugging Face ``datasets.Dataset`` (or ``data.from_hf(...)``), or a
             generator/iterable of batches.
         y: targets when ``x`` is array-like; must be None otherwise.
         sample_weight: per-sample weights when ``x`` is array-like.
@@ -41,7 +46,7 @@ def adapt(
         loader_kwargs: extra ``DataLoader`` options for Datasets (num_workers, pin_memory, ...).
 
     Returns:
-        An ``ArraySource``, ``LoaderSource`` or ``IteratorSource``.
+        An ``ArraySource``, ``LoaderSource``, ``PyDatasetSource`` or ``IteratorSource``.
 
     Raises:
         ValueError / TypeError: with the argument's name, for empty or mismatched data, or
@@ -52,10 +57,12 @@ def adapt(
         >>> len(adapt(np.zeros((10, 2)), np.zeros(10), batch_size=4))
         3
     """
-    if isinstance(x, DataLoader | Dataset) or (
-        not is_arraylike(x) and isinstance(x, Iterable) and not isinstance(x, str | bytes)
-    ):
+    if yields_batches(x):
         _check_yields_targets(y, sample_weight, name)
+    if is_py_dataset(x):
+        return PyDatasetSource(x, shuffle, name)
+    if isinstance(x, HFData) or is_hf_dataset(x) or is_hf_dataset_dict(x):
+        return hf_source(x, batch_size, shuffle, name, loader_kwargs)
     if isinstance(x, DataLoader):
         return LoaderSource(x)
     if isinstance(x, Dataset):
@@ -72,6 +79,38 @@ def adapt(
     check_lengths(x, y, sw, name)
     check_finite_weights(sw, "sample_weight" if name == "x" else f"the sample_weight of {name}")
     return ArraySource(x, y, sw, batch_size, shuffle)
+
+
+def yields_batches(x: Any) -> bool:
+    """Whether ``x`` yields its own targets (a Dataset, DataLoader, PyDataset, Hugging Face
+    dataset or generator), so ``y`` and ``sample_weight`` must be None.
+
+    Example:
+        >>> yields_batches(np.zeros(2)), yields_batches(iter([]))
+        (False, True)
+    """
+    if isinstance(x, DataLoader | Dataset | HFData) or is_py_dataset(x) or is_hf_dataset(x):
+        return True
+    if is_hf_dataset_dict(x):
+        return True
+    return not is_arraylike(x) and isinstance(x, Iterable) and not isinstance(x, str | bytes)
+
+
+def check_batch_size(x: Any, batch_size: int | None, name: str = "x") -> None:
+    """Raise when ``batch_size`` is given for a ``PyDataset`` (it makes its own batches).
+
+    ``fit``/``evaluate``/``predict`` pass their default (32) when the user gave None, so 32
+    cannot be told from "not given" here and is let through.
+
+    Raises:
+        ValueError: naming the value.
+    """
+    if batch_size is None or not is_py_dataset(x):
+        return
+    raise ValueError(
+        f"Expected batch_size=None when {name} is a PyDataset (its __getitem__ returns whole "
+        f"batches). Received: batch_size={batch_size!r}"
+    )
 
 
 def _check_yields_targets(y: Any, sample_weight: Any, name: str) -> None:

@@ -17,6 +17,7 @@ import torch
 from kerasish import devices, tree
 from kerasish.data.arrays import nbytes
 from kerasish.data.checks import cast_batch, check_class_weight
+from kerasish.data.cursor import PassCursor
 from kerasish.data.prefetch import CudaPrefetcher
 from kerasish.data.sources import ArraySource, Batch, IteratorSource, peek
 
@@ -34,6 +35,10 @@ class Feed:
             sample weights.
         channels_last: make 4-D inputs channels-last.
         steps: the default batches per epoch (``steps_per_epoch``/``validation_steps``).
+
+    Training epochs (``epoch(i, steps)``) of ``steps`` batches over finite data continue the
+    pass the last epoch left, as Keras does (``data.cursor``); ``feed.state_dict()`` is that
+    position, for checkpoints. Without ``steps`` each epoch is one fresh pass.
 
     ``feed.input_cast`` is None, or ``(dtype, integers)``: the cast of ``x`` the model needs
     (decided on the first batch by ``kerasish.training``; see ``data.checks.cast_inputs``).
@@ -53,6 +58,7 @@ class Feed:
         self.class_weight, self.channels_last = class_weight, channels_last
         self.default_steps = steps
         self.input_cast: tuple[torch.dtype, bool] | None = None
+        self.cursor: PassCursor | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -77,30 +83,61 @@ class Feed:
         """This epoch's batches (``steps`` at most); the shuffle order is drawn from the RNG now.
 
         ``epoch`` goes to ``strategy.set_epoch`` (a sharded order new each epoch); None skips
-        that (evaluation and prediction keep their order).
+        that (evaluation and prediction keep their order, and start from the first batch).
+        With ``steps`` over finite data, a training epoch continues the last epoch's pass.
         """
+        steps = self.default_steps if steps is None else steps
+        if epoch is not None and steps is not None and self._finite():
+            if self.cursor is None:
+                self.cursor = PassCursor(self.source, self._stages, self.strategy.set_epoch)
+            return self.cursor.epoch(epoch, steps)
         if epoch is not None:
             self.strategy.set_epoch(self.source, epoch)
         return iter(self.batches(steps))
 
+    def _finite(self) -> bool:
+        if isinstance(self.source, IteratorSource):
+            return False
+        try:
+            return len(self.source) > 0
+        except TypeError:
+            return False
+
+    def state_dict(self, epoch_start: bool = False) -> dict[str, Any] | None:
+        """The position in the data across epochs of ``steps_per_epoch`` (None: each epoch
+        is a fresh pass), for a checkpoint; see ``PassCursor.state_dict``."""
+        return None if self.cursor is None else self.cursor.state_dict(epoch_start)
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        """Make the next training epoch continue from ``state`` (from ``state_dict``)."""
+        if state is None:
+            return
+        if self.cursor is None:
+            self.cursor = PassCursor(self.source, self._stages, self.strategy.set_epoch)
+        self.cursor.load_state_dict(state)
+
     def batches(self, steps: int | None = None) -> Iterable[Batch]:
         """``(x, y, sample_weight)`` batches on the device, at most ``steps`` (not generators)."""
         steps = self.default_steps if steps is None else steps
-        source, device = self.source, self.device
-        it: Any = source
+        it = self._stages(self.source)
+        if steps is not None and not isinstance(self.source, IteratorSource):
+            it = itertools.islice(it, steps)
+        return it
+
+    def _stages(self, it: Any) -> Any:
+        """The per-batch stages over raw batches: device move, input cast, weights, layout."""
+        device = self.device
         if not self.resident():
             if device.type == "cuda":
-                it = CudaPrefetcher(source, device)
+                it = CudaPrefetcher(it, device)
             else:
-                it = map(functools.partial(devices.move, device=device), source)
+                it = map(functools.partial(devices.move, device=device), it)
         if self.input_cast is not None:
             it = map(functools.partial(cast_batch, self.input_cast), it)
         if self.class_weight is not None:
             it = map(functools.partial(weigh, self.class_weight), it)
         if self.channels_last:
             it = map(to_channels_last, it)
-        if steps is not None and not isinstance(source, IteratorSource):
-            it = itertools.islice(it, steps)
         return it
 
     def peek(self) -> Batch:

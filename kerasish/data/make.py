@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from kerasish.data.adapters import adapt
+from kerasish.data.adapters import adapt, check_batch_size
 from kerasish.data.checks import check_class_coverage, check_class_weight, warn_non_finite
 from kerasish.data.feed import Feed, class_weight_table
-from kerasish.data.sources import ArraySource
+from kerasish.data.py_dataset import PyDatasetSource
+from kerasish.data.sources import ArraySource, IteratorSource
 from kerasish.data.split import split_validation, unpack_validation
 
 __all__ = ["make_sources", "make_feed", "loader_kwargs", "check_arrays"]
@@ -44,8 +45,11 @@ def make_sources(
     """The training and validation feeds of one ``fit`` call (arguments as ``Model.fit``).
 
     Validation data is ``validation_data`` or the last ``validation_split`` of ``x`` (taken
-    before shuffling); both feeds are sharded by ``strategy`` ("train" / "eval"), weighted by
-    ``class_weight`` and, for in-memory data, placed on ``device`` per ``data_on_device``.
+    before shuffling); both feeds are sharded by ``strategy`` ("train" / "eval") and, for
+    in-memory data, placed on ``device`` per ``data_on_device``. ``class_weight`` weighs the
+    training batches only (as in Keras, ``val_loss`` equals ``evaluate`` on the validation
+    data). With ``validation_steps``, every validation takes the same first batches (a one-shot
+    generator's are kept and replayed), as Keras documents.
 
     Returns:
         ``(train, val)``; ``val`` is None without validation data.
@@ -61,28 +65,25 @@ def make_sources(
             f"Expected data_on_device to be 'auto', True or False. Received: "
             f"data_on_device={data_on_device!r}"
         )
+    check_batch_size(x, batch_size)
+    if validation_data is not None:
+        check_batch_size(validation_data, batch_size, "validation_data")
     train_parts, val_parts = _fit_parts(x, y, sample_weight, validation_split, validation_data)
     common = {"batch_size": batch_size or 32, "loader_kwargs": loader_kwargs}
     train = adapt(*train_parts, shuffle=shuffle, steps=steps_per_epoch, **common)
-    val = None
-    if val_parts is not None:
-        val = adapt(*val_parts, steps=validation_steps, name="validation_data", **common)
-    for source, name in ((train, "x"), (val, "validation_data")):
-        check_arrays(source, class_weight, name)
+    val = _validation_source(val_parts, validation_steps, common)
+    check_arrays(train, class_weight, "x")
     strategy.shared_seed()
     train, _ = strategy.shard(train, "train")
     if val is not None:
         val, _ = strategy.shard(val, "eval")
     table = class_weight_table(class_weight, device)
-    feed = {
-        "device": device,
-        "strategy": strategy,
-        "class_weight": table,
-        "channels_last": channels_last,
-    }
+    feed = {"device": device, "strategy": strategy, "class_weight": table}
+    feed["channels_last"] = channels_last
     train_feed = Feed(train, steps=steps_per_epoch, **feed).place(data_on_device)
     if val is None:
         return train_feed, None
+    feed["class_weight"] = None
     return train_feed, Feed(val, steps=validation_steps, **feed).place(data_on_device)
 
 
@@ -96,6 +97,19 @@ def check_arrays(source: Any, class_weight: Mapping[int, float] | None, name: st
     if class_weight is not None:
         check_class_weight(class_weight)
         check_class_coverage(class_weight, source.y, name)
+
+
+def _validation_source(parts: Any, validation_steps: int | None, common: dict) -> Any:
+    """The validation source: the same first batches every epoch, as Keras documents."""
+    if parts is None:
+        return None
+    val = adapt(*parts, steps=validation_steps, name="validation_data", **common)
+    check_arrays(val, None, "validation_data")  # class_weight weighs training only, as Keras
+    if isinstance(val, IteratorSource) and validation_steps is not None:
+        val.replay = True  # a one-shot generator's first batches are kept and replayed
+    if isinstance(val, PyDatasetSource):
+        val.restart = True  # an endless PyDataset starts at batch 0 each time
+    return val
 
 
 def _fit_parts(x: Any, y: Any, sw: Any, validation_split: float, validation_data: Any) -> Any:
@@ -134,7 +148,10 @@ def make_feed(
     """
     if role not in ROLES:
         raise ValueError(f"Expected role to be one of {ROLES}. Received: role={role!r}")
+    check_batch_size(x, batch_size)
     source = adapt(x, y, sample_weight, batch_size=batch_size or 32, steps=steps)
+    if isinstance(source, PyDatasetSource):
+        source.restart = True
     if class_weight is not None:
         check_class_weight(class_weight)
         if isinstance(source, ArraySource):

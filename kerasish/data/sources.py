@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from kerasish import devices, tree
 from kerasish.data.arrays import first_dim, take
+from kerasish.data.cursor import RAN_OUT
 
 __all__ = [
     "Batch",
@@ -189,7 +190,9 @@ class IteratorSource:
     """Batches from a generator or any iterable of batches.
 
     A one-shot iterator is consumed across epochs; when it runs out, training stops with a
-    warning, as in Keras.
+    warning. With ``replay`` (validation with ``validation_steps``), the first epoch's batches
+    of a one-shot iterator are kept and every later epoch replays them, so each validation sees
+    the same batches, as Keras documents. A re-iterable (a list) starts again each epoch.
     """
 
     def __init__(self, iterable: Iterable, steps: int | None):
@@ -198,6 +201,8 @@ class IteratorSource:
         self._it: Iterator | None = None
         self.exhausted = False
         self.num_samples = None
+        self.replay = False
+        self._kept: list[Batch] | None = None
 
     def __len__(self) -> int:
         if self.steps is not None:
@@ -208,15 +213,20 @@ class IteratorSource:
 
     def __iter__(self) -> Iterator[Batch]:
         if self.reiterable:
-            return (unpack(b) for b in self.iterable)
+            it = (unpack(b) for b in self.iterable)
+            return it if self.steps is None else itertools.islice(it, self.steps)
+        if self._kept is not None:
+            return iter(self._kept)
         if self._it is None:
             self._it = iter(self.iterable)
-        return self._one_epoch()
+        return self._keep() if self.replay else self._one_epoch()
 
     def peek(self) -> Batch:
         """The first batch; a one-shot iterator yields it again next."""
         if self.reiterable:
             return unpack(next(iter(self.iterable)))
+        if self._kept:
+            return self._kept[0]
         if self._it is None:
             self._it = iter(self.iterable)
         try:
@@ -229,11 +239,18 @@ class IteratorSource:
         return unpack(first)
 
     def _one_epoch(self) -> Iterator[Batch]:
-        for count, b in enumerate(self._it):
+        for count, b in enumerate(self._it):  # type: ignore[arg-type]
             yield unpack(b)
             if self.steps is not None and count + 1 >= self.steps:
                 return
         self.exhausted = True
+
+    def _keep(self) -> Iterator[Batch]:
+        kept: list[Batch] = []
+        for batch in self._one_epoch():
+            kept.append(batch)
+            yield batch
+        self._kept = kept
 
 
 def peek(source: Any, n: int = 2) -> Batch:
@@ -252,7 +269,7 @@ def peek(source: Any, n: int = 2) -> Batch:
             items = [ds[i] for i in range(min(n, len(ds)))]
             return _head(unpack(source.loader.collate_fn(items)), n)
         return _head(next(iter(source)), n)
-    if isinstance(source, IteratorSource):
+    if callable(getattr(source, "peek", None)):  # generators, PyDatasets
         return _head(source.peek(), n)
     return _head(next(iter(source)), n)
 
@@ -263,9 +280,5 @@ def _head(batch: Batch, n: int) -> Batch:
 
 
 def warn_exhausted() -> None:
-    """Warn that a one-shot generator ran out of data (training stops, as in Keras)."""
-    warnings.warn(
-        "Your input ran out of data; interrupting training. Make sure the generator "
-        "can produce steps_per_epoch * epochs batches.",
-        stacklevel=3,
-    )
+    """Warn that a one-shot generator ran out of data (training stops), in Keras's words."""
+    warnings.warn(RAN_OUT, UserWarning, stacklevel=3)

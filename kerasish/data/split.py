@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
 from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, take, to_tensor
+from kerasish.data.hf import HFData, is_hf_dataset
 
 __all__ = ["split_validation", "unpack_validation"]
 
@@ -19,7 +20,7 @@ def split_validation(
 ) -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any]]:
     """Split off the last ``validation_split`` fraction, before any shuffling, as Keras does.
 
-    Works for arrays/tensors and map-style Datasets.
+    Works for arrays/tensors, map-style Datasets and Hugging Face datasets.
 
     Returns:
         ``((x, y, sample_weight), (x_val, y_val, sample_weight_val))``.
@@ -34,6 +35,8 @@ def split_validation(
         >>> len(x), len(xv)
         (8, 2)
     """
+    if isinstance(x, HFData) or is_hf_dataset(x):
+        return _split_hf(x, validation_split)
     if isinstance(x, DataLoader) or (
         isinstance(x, Iterable) and not is_arraylike(x) and not isinstance(x, Dataset)
     ):
@@ -65,6 +68,15 @@ def _split_dataset(x: Dataset, validation_split: float) -> tuple[Any, Any]:
     n = len(x)  # type: ignore[arg-type]
     cut = _cut(n, validation_split)
     return (Subset(x, range(cut)), None, None), (Subset(x, range(cut, n)), None, None)
+
+
+def _split_hf(x: Any, validation_split: float) -> tuple[Any, Any]:
+    data = x if isinstance(x, HFData) else HFData(x)
+    n = len(data.dataset)
+    cut = _cut(n, validation_split)
+    parts = (data.dataset.select(range(cut)), data.dataset.select(range(cut, n)))
+    head, tail = (HFData(p, data.collate_fn, data.columns, data.label_columns) for p in parts)
+    return (head, None, None), (tail, None, None)
 
 
 def _cut(n: int, validation_split: float) -> int:

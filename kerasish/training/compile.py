@@ -18,7 +18,14 @@ from typing import Any
 from kerasish import devices, losses, optimizers
 from kerasish import metrics as metrics_lib
 
-__all__ = ["CompileConfig", "make_compile_config", "flat_losses", "loss_pairs", "pick"]
+__all__ = [
+    "CompileConfig",
+    "make_compile_config",
+    "flat_losses",
+    "loss_pairs",
+    "pick",
+    "check_loss_weights",
+]
 
 _SCHEDULER_INTERVALS = ("epoch", "batch", "step")
 _DISTRIBUTE = ("auto", "ddp", "fsdp", None)
@@ -32,15 +39,23 @@ class CompileConfig:
         optimizer: the recipe (a ``kerasish.optimizers.Optimizer``, a torch optimizer
             instance, or a ``kerasish.optimizers.TorchClass``).
         loss: the loss, a list or dict of losses for several outputs, or None.
-        metrics: the metric objects (a metric of a named output has ``output_key``).
-        loss_weights: weights of the losses of several outputs (list or dict), or None.
-        lr_scheduler: a torch scheduler, a callable ``optimizer -> scheduler``, or None.
+        metrics: the metric objects (a metric of a named output has ``output_key``); they
+            ignore sample and class weights, as Keras's ``metrics``.
+        loss_weights: a number scaling the loss of a single output, a list or dict of
+            weights of several outputs' losses, or None.
+        lr_scheduler: a torch scheduler, a callable ``optimizer -> scheduler``, a schedule
+            name for ``kerasish.optimizers.scheduler_from_name`` (built at fit start), or
+            None.
         scheduler_interval: "epoch" or "batch".
         mixed_precision: None, "bf16" or "fp16".
         jit_compile: True/"auto" to ``torch.compile`` the forward and loss.
         compile_mode: ``torch.compile``'s mode.
         channels_last: conv weights and image batches channels-last.
         distribute: "auto", "ddp", "fsdp" or None.
+        weighted_metrics: the metric objects that sample and class weights weigh (a name
+            that is also in ``metrics`` is logged as ``weighted_<name>``, as Keras).
+        ema: the decay of an exponential moving average of the weights (fit adds a
+            ``kerasish.callbacks.SwapEMAWeights(decay=ema)``), or None.
 
     Example:
         >>> cfg = make_compile_config(optimizer="sgd", loss="mse")
@@ -59,6 +74,8 @@ class CompileConfig:
     compile_mode: str | None = None
     channels_last: bool = False
     distribute: str | None = "auto"
+    weighted_metrics: tuple[Any, ...] = ()
+    ema: float | None = None
 
     def get_config(self) -> dict[str, Any]:
         """The fields as a dict (the objects themselves; ``kerasish.saving`` encodes them)."""
@@ -87,22 +104,39 @@ def make_compile_config(
     compile_mode: str | None = None,
     channels_last: bool = False,
     distribute: str | None = "auto",
+    weighted_metrics: Any = None,
+    ema: float | None = None,
 ) -> CompileConfig:
     """Resolve and check ``compile``'s arguments.
 
     Raises:
         ValueError / TypeError: for unknown names or inconsistent arguments.
+
+    Example:
+        >>> cfg = make_compile_config("sgd", "mse", metrics=["mae"], weighted_metrics=["mae"])
+        >>> [m.name for m in cfg.metrics], [m.name for m in cfg.weighted_metrics]
+        (['mae'], ['weighted_mae'])
     """
     _check_options(scheduler_interval, mixed_precision, distribute)
+    _check_scheduler_name(lr_scheduler)
+    _check_ema(ema)
     opt = optimizers.get(optimizer)
     if loss is None:
-        warnings.warn("compile() got no loss: fit() will need a train_step override.", stacklevel=3)
+        warnings.warn(
+            "compile() got no loss: fit() trains on the loss the model returns (an output "
+            "with .loss, as Hugging Face models give when called with labels=), else needs a "
+            "train_step override.",
+            stacklevel=3,
+        )
     loss_obj = resolve_loss(loss)
+    plain = resolve_metrics(metrics, loss_obj)
+    weighted = resolve_metrics(weighted_metrics, loss_obj, "weighted_metrics")
+    _name_weighted(plain, weighted)
     return CompileConfig(
         optimizer=opt,
         loss=loss_obj,
-        metrics=tuple(resolve_metrics(metrics, loss_obj)),
-        loss_weights=loss_weights,
+        metrics=tuple(plain),
+        loss_weights=check_loss_weights(loss_weights, loss_obj),
         lr_scheduler=lr_scheduler,
         scheduler_interval="epoch" if scheduler_interval == "epoch" else "batch",
         mixed_precision=mixed_precision,
@@ -110,7 +144,107 @@ def make_compile_config(
         compile_mode=compile_mode,
         channels_last=channels_last,
         distribute=distribute,
+        weighted_metrics=tuple(weighted),
+        ema=ema,
     )
+
+
+def is_named_scheduler(lr_scheduler: Any) -> bool:
+    """True for ``lr_scheduler="cosine"`` or ``("cosine", {kwargs})`` (built at ``fit``)."""
+    if isinstance(lr_scheduler, str):
+        return True
+    return (
+        isinstance(lr_scheduler, tuple | list)
+        and len(lr_scheduler) == 2
+        and isinstance(lr_scheduler[0], str)
+    )
+
+
+def _check_scheduler_name(lr_scheduler: Any) -> None:
+    """An unknown scheduler name fails at compile, not at fit."""
+    if not is_named_scheduler(lr_scheduler):
+        return
+    try:
+        optimizers.parse_scheduler(lr_scheduler)
+    except ValueError as err:
+        raise ValueError(
+            f"Expected lr_scheduler to be one of {list(optimizers.SCHEDULER_NAMES)} (or a "
+            "(name, kwargs) pair), a torch LR scheduler or a callable optimizer -> scheduler. "
+            f"Received: lr_scheduler={lr_scheduler!r} ({err})"
+        ) from None
+
+
+def _check_ema(ema: Any) -> None:
+    if ema is None:
+        return
+    if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0 <= ema <= 1:
+        raise ValueError(f"Expected ema to be a decay in [0, 1] or None. Received: ema={ema!r}")
+
+
+def check_loss_weights(loss_weights: Any, loss: Any) -> Any:
+    """``loss_weights`` checked against the loss: a number for one loss (a one-item list is
+    taken as its number), a list as long as a list of losses, a dict naming only outputs of a
+    dict of losses (an output not named weighs 1).
+
+    Raises:
+        ValueError: for a list of the wrong length or a dict of other keys.
+        TypeError: for weights that are not numbers.
+
+    Example:
+        >>> check_loss_weights(0.2, losses.get("mse"))
+        0.2
+        >>> check_loss_weights([1.0, 2.0], losses.get("mse"))
+        Traceback (most recent call last):
+        ValueError: Expected loss_weights to be one number for the single loss. Received: loss_weights=[1.0, 2.0]
+    """
+    if loss_weights is None or loss is None:
+        return loss_weights
+    if isinstance(loss, Mapping):
+        return _dict_weights(loss_weights, loss)
+    if isinstance(loss, list | tuple):
+        if not isinstance(loss_weights, list | tuple) or len(loss_weights) != len(loss):
+            raise ValueError(
+                f"Expected loss_weights to be a list of {len(loss)} numbers, one per loss. "
+                f"Received: loss_weights={loss_weights!r}"
+            )
+        return [_number(w, loss_weights) for w in loss_weights]
+    if isinstance(loss_weights, list | tuple) and len(loss_weights) == 1:
+        loss_weights = loss_weights[0]
+    if isinstance(loss_weights, Mapping | list | tuple):
+        raise ValueError(
+            f"Expected loss_weights to be one number for the single loss. Received: "
+            f"loss_weights={loss_weights!r}"
+        )
+    return _number(loss_weights, loss_weights)
+
+
+def _dict_weights(loss_weights: Any, loss: Mapping) -> dict[Any, float]:
+    if isinstance(loss_weights, Mapping):
+        unknown = [k for k in loss_weights if k not in loss]
+        if not unknown:
+            return {k: _number(loss_weights.get(k, 1.0), loss_weights) for k in loss}
+    raise ValueError(
+        f"Expected loss_weights to be a dict whose keys are outputs of the loss dict "
+        f"{list(loss)}. Received: loss_weights={loss_weights!r}"
+    )
+
+
+def _number(w: Any, given: Any) -> float:
+    if isinstance(w, bool) or not isinstance(w, int | float):
+        raise TypeError(f"Expected loss_weights to hold numbers. Received: loss_weights={given!r}")
+    return float(w)
+
+
+def _name_weighted(plain: list[Any], weighted: list[Any]) -> None:
+    """Keras's log names: a weighted metric whose name a plain metric has is
+    ``weighted_<name>`` (``<output>_weighted_<name>`` for a metric of a named output)."""
+    taken = {m.name for m in plain}
+    for m in weighted:
+        if m.name in taken:
+            key = getattr(m, "output_key", None)
+            base = m.name if key is None else m.name[len(f"{key}_") :]
+            m.name = f"weighted_{base}" if key is None else f"{key}_weighted_{base}"
+        taken.add(m.name)
 
 
 def _check_options(scheduler_interval: Any, mixed_precision: Any, distribute: Any) -> None:
@@ -142,7 +276,7 @@ def resolve_loss(loss: Any) -> Any:
     return losses.get(loss)
 
 
-def resolve_metrics(specs: Any, loss: Any) -> list[metrics_lib.Metric]:
+def resolve_metrics(specs: Any, loss: Any, argument: str = "metrics") -> list[metrics_lib.Metric]:
     """Metric objects; a dict ``{output: [specs]}`` gives metrics named ``output_metric``."""
     if specs is None:
         return []
@@ -157,7 +291,8 @@ def resolve_metrics(specs: Any, loss: Any) -> list[metrics_lib.Metric]:
         return out
     if not isinstance(specs, list | tuple):
         raise TypeError(
-            f"Expected metrics to be a list (or a dict per output). Received: metrics={specs!r}"
+            f"Expected {argument} to be a list (or a dict per output). Received: "
+            f"{argument}={specs!r}"
         )
     first = flat_losses(loss)[0] if flat_losses(loss) else None
     return [metrics_lib.get(s, loss=first) for s in specs]
@@ -179,6 +314,22 @@ def flat_losses(loss: Any) -> list[Any]:
     if isinstance(loss, list | tuple):
         return list(loss)
     return [loss]
+
+
+def named_outputs(model: Any, value: Any) -> Any:
+    """A list/tuple of outputs (or targets) as a dict by the model's ``output_names`` (a
+    functional model's), so losses and metrics keyed by output name find theirs, as in Keras.
+
+    Example:
+        >>> class Two:
+        ...     output_names = ["a", "b"]
+        >>> named_outputs(Two(), [1, 2])
+        {'a': 1, 'b': 2}
+    """
+    names = getattr(model, "output_names", None)
+    if isinstance(value, list | tuple) and names and len(names) == len(value):
+        return dict(zip(names, value, strict=True))
+    return value
 
 
 def loss_pairs(loss: Any, y: Any, y_pred: Any) -> list[tuple[Any, Any, Any]]:

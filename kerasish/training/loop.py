@@ -4,11 +4,15 @@ Each loop iterates a ``Feed`` (``kerasish.data``: batches already on the device)
 model's public step (``train_step``/``test_step``/``predict_step``) and the callbacks' hooks
 (only those some callback overrides: a ``CallbackList`` attribute is None otherwise), and
 keeps ``model.train_state`` up to date. Per batch: one step, the hooks that exist, one
-stop check; no host sync.
+stop check; no host sync. An overridden step receives its batch as the user gave it
+(``(x, y)``, ``(x, y, sample_weight)``, or ``x`` alone; ``pack_batch``). Each loop resets
+``model.metrics`` at its start (Keras's ``reset_metrics``), and ``model.stop_evaluating`` /
+``model.stop_predicting`` end ``test_loop`` / ``predict_loop`` after the current batch.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -16,6 +20,7 @@ from typing import Any
 import torch
 
 from kerasish import data as data_lib
+from kerasish.training.steps import Steps, unpack_x_y_sample_weight
 
 __all__ = [
     "run_epochs",
@@ -24,14 +29,19 @@ __all__ = [
     "predict_loop",
     "final_logs",
     "should_validate",
+    "pack_batch",
+    "reset_metrics",
 ]
 
 
-def run_epochs(model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, Any]) -> dict:
+def run_epochs(
+    model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, Any], check: Any = None
+) -> dict:
     """Epochs ``plan["initial_epoch"]`` to ``plan["epochs"]``, with validation; the last logs.
 
     ``plan`` holds fit's ``initial_epoch``, ``epochs``, ``steps_per_epoch``,
-    ``validation_steps`` and ``validation_freq``.
+    ``validation_steps`` and ``validation_freq``; ``check`` (a ``validate.FirstStep``, or
+    None) checks the first training step.
     """
     logs: dict[str, float] = {}
     resume = model.train_state.take_resume()
@@ -40,8 +50,8 @@ def run_epochs(model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, An
         model.train_state.epoch = epoch
         if cbs.on_epoch_begin:
             cbs.on_epoch_begin(epoch, None)
-        logs = train_epoch(model, train, cbs, plan["steps_per_epoch"], resume)
-        resume = None
+        logs = train_epoch(model, train, cbs, plan["steps_per_epoch"], resume, check)
+        resume = check = None
         if val is not None and should_validate(epoch, plan["validation_freq"]):
             val_logs = test_loop(model, val, cbs, plan["validation_steps"])
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -57,34 +67,37 @@ def run_epochs(model: Any, train: Any, val: Any, cbs: Any, plan: Mapping[str, An
     return logs
 
 
-def train_epoch(model: Any, feed: Any, cbs: Any, steps: int | None, resume: Any = None) -> dict:
-    """One epoch of ``train_step`` over ``feed``; the epoch's logs as floats."""
+def train_epoch(
+    model: Any, feed: Any, cbs: Any, steps: int | None, resume: Any = None, check: Any = None
+) -> dict:
+    """One epoch of ``train_step`` over ``feed`` (the first step checked by ``check`` when
+    given); the epoch's logs as floats."""
     state, strategy = model.train_state, model.strategy
     model.train()
-    _reset(state.metrics)
+    reset_metrics(model)
     if resume is not None and resume.restore_metrics is not None:
         resume.restore_metrics()  # the running means of a mid-epoch checkpoint
     begin = cbs.on_train_batch_begin
     end = strategy.stop_agreement(cbs, cbs.on_train_batch_end, model)
-    step_fn = model.train_step
     logs: Mapping[str, Any] = state.logs
     it, start = _epoch_batches(model, feed, steps, resume)
     step = start - 1
     with strategy.training_forward(model):
-        for step, batch in enumerate(it, start):
-            if begin:
-                begin(step, None)
-            logs = step_fn(batch)
-            if end:
-                end(step, logs)
+        for step_fn, batches in _segments(model, "train_step", it, check):
+            first = step + 1
+            for step, batch in enumerate(batches, first):
+                if begin:
+                    begin(step, None)
+                logs = step_fn(batch)
+                if end:
+                    end(step, logs)
+                if model.stop_training:
+                    break
             if model.stop_training:
                 break
     state.step = step + 1
     state.train_counter += step + 1 - start
-    out = final_logs(model, logs)
-    if model.optimizer is not None:
-        out["learning_rate"] = float(model.optimizer.param_groups[0]["lr"])
-    return out
+    return final_logs(model, logs)
 
 
 def _epoch_batches(model: Any, feed: Any, steps: int | None, resume: Any) -> tuple[Iterator, int]:
@@ -97,6 +110,8 @@ def _epoch_batches(model: Any, feed: Any, steps: int | None, resume: Any) -> tup
     if resume is not None and resume.epoch_rng_state is not None:
         torch.set_rng_state(resume.epoch_rng_state)
     state.epoch_rng_state = torch.get_rng_state()
+    if resume is not None:
+        feed.load_state_dict(resume.data_state)  # where steps_per_epoch epochs left the data
     it = iter(feed.epoch(state.epoch, steps))
     start = 0 if resume is None else resume.step
     if start:
@@ -108,7 +123,7 @@ def _epoch_batches(model: Any, feed: Any, steps: int | None, resume: Any) -> tup
 
 def _end_epoch_schedules(model: Any, logs: dict[str, float]) -> None:
     sched = model.lr_scheduler
-    if sched is None or model.compile_config.scheduler_interval != "epoch":
+    if sched is None or model.train_state.batch_schedule:
         return
     if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
         sched.step(logs.get("val_loss", logs.get("loss")))
@@ -116,10 +131,14 @@ def _end_epoch_schedules(model: Any, logs: dict[str, float]) -> None:
         sched.step()
 
 
-def test_loop(model: Any, feed: Any, cbs: Any, steps: int | None) -> dict[str, float]:
-    """``test_step`` over ``feed`` without gradients; the logs as floats."""
+def test_loop(
+    model: Any, feed: Any, cbs: Any, steps: int | None, check: Any = None
+) -> dict[str, float]:
+    """``test_step`` over ``feed`` without gradients (the first step checked by ``check``
+    when given); the logs as floats."""
     model.eval()
-    _reset(model.train_state.metrics)
+    reset_metrics(model)
+    model.stop_evaluating = False
     begin, end = cbs.on_test_batch_begin, cbs.on_test_batch_end
     if cbs.on_test_begin:
         cbs.on_test_begin(None)
@@ -127,14 +146,21 @@ def test_loop(model: Any, feed: Any, cbs: Any, steps: int | None) -> dict[str, f
     most = model.strategy.eval_steps(feed.source, steps)
     step, batch = -1, None
     with torch.no_grad():
-        for step, batch in enumerate(feed.epoch(None, steps)):
-            if begin:
-                begin(step, None)
-            logs = model.test_step(batch)
-            if end:
-                end(step, logs)
+        for step_fn, batches in _segments(model, "test_step", feed.epoch(None, steps), check):
+            first = step + 1
+            for step, batch in enumerate(batches, first):
+                if begin:
+                    begin(step, None)
+                logs = step_fn(batch)
+                if end:
+                    end(step, logs)
+                if model.stop_evaluating:
+                    break
+            if model.stop_evaluating:
+                break
         for _ in range(0 if most is None or batch is None else most - step - 1):
-            model.forward_batch(batch[0])  # FSDP: as many (collective) forwards as any rank
+            x = unpack_x_y_sample_weight(batch)[0]
+            model.forward_batch(x)  # FSDP: as many (collective) forwards as any rank
     if batch is None and most is None:
         raise ValueError(
             "Expected at least one batch to evaluate on. Received: no batches (a one-shot "
@@ -146,21 +172,32 @@ def test_loop(model: Any, feed: Any, cbs: Any, steps: int | None) -> dict[str, f
     return out
 
 
-def predict_loop(model: Any, feed: Any, cbs: Any, steps: int | None) -> list[Any]:
-    """``predict_step`` over ``feed``; the outputs of every batch, on the device."""
+def predict_loop(
+    model: Any, feed: Any, cbs: Any, steps: int | None, check: Any = None
+) -> list[Any]:
+    """``predict_step`` over ``feed`` (the first step checked by ``check`` when given); the
+    outputs of every batch, on the device."""
     model.eval()
+    model.stop_predicting = False
     outputs = []
     if cbs.on_predict_begin:
         cbs.on_predict_begin(None)
     begin, end = cbs.on_predict_batch_begin, cbs.on_predict_batch_end
+    step = -1
     with torch.no_grad():
-        for step, batch in enumerate(feed.epoch(None, steps)):
-            if begin:
-                begin(step, None)
-            out = model.predict_step(batch)
-            outputs.append(out)
-            if end:
-                end(step, {"outputs": out})
+        for step_fn, batches in _segments(model, "predict_step", feed.epoch(None, steps), check):
+            first = step + 1
+            for step, batch in enumerate(batches, first):
+                if begin:
+                    begin(step, None)
+                out = step_fn(batch)
+                outputs.append(out)
+                if end:
+                    end(step, {"outputs": out})
+                if model.stop_predicting:
+                    break
+            if model.stop_predicting:
+                break
     if cbs.on_predict_end:
         cbs.on_predict_end(None)
     return outputs
@@ -175,9 +212,41 @@ def final_logs(model: Any, logs: Mapping[str, Any]) -> dict[str, float]:
     return strategy.mean_logs({k: float(v) for k, v in logs.items()})
 
 
-def _reset(metrics: list[Any]) -> None:
-    for m in metrics:
+def reset_metrics(model: Any) -> None:
+    """Reset ``model.metrics`` (the trackers an overridden ``metrics`` property returns, too)
+    and drop the logs a step added to the running logs, as Keras's ``reset_metrics``."""
+    state = model.train_state
+    seen = {id(m) for m in state.metrics}
+    for m in (*state.metrics, *(m for m in model.metrics if id(m) not in seen)):
         m.reset_state()
+    if state.logs is not None:
+        state.logs.reset()
+
+
+def pack_batch(batch: tuple[Any, Any, Any]) -> Any:
+    """A Feed's ``(x, y, sample_weight)`` as the user gave it, as Keras's
+    ``pack_x_y_sample_weight``: ``x`` (or ``(x,)`` for a tuple x) without targets,
+    ``(x, y)`` without weights, else the triple.
+
+    Example:
+        >>> pack_batch((1, 2, None)), pack_batch((1, None, None)), pack_batch((1, 2, 3))
+        ((1, 2), 1, (1, 2, 3))
+    """
+    x, y, sw = batch
+    if y is None:
+        return (x,) if isinstance(x, tuple | list) else x
+    return (x, y) if sw is None else batch
+
+
+def _segments(model: Any, name: str, batches: Iterator, check: Any) -> Iterator[tuple]:
+    """``(step function, batches)``: the first batch through ``check`` (when given), then
+    the rest (cast as the first one needed); an overridden step gets ``pack_batch``'d data."""
+    step = getattr(model, name)
+    pack = None if getattr(type(model), name) is getattr(Steps, name) else pack_batch
+    if check is not None:
+        yield functools.partial(check, step, pack=pack), itertools.islice(batches, 1)
+        batches = check.rest(batches)
+    yield step, (batches if pack is None else map(pack, batches))
 
 
 def should_validate(epoch: int, freq: int | list[int]) -> bool:

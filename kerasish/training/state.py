@@ -10,46 +10,95 @@ callbacks read it; nothing else keeps training state on the model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-__all__ = ["TrainState", "BatchLogs", "Resume"]
+from kerasish.metrics import Mean
+
+__all__ = ["TrainState", "BatchLogs", "Resume", "LossTracker"]
 
 
-class BatchLogs(Mapping):
+class LossTracker(Mean):
+    """The running loss: the mean of the batch losses weighted by their batch sizes (Keras's
+    loss tracker), with a per-batch update of one in-place kernel and a host addition.
+
+    Example:
+        >>> t = LossTracker(name="loss")
+        >>> t.add_batch(torch.tensor(2.0), 3)
+        >>> t.add_batch(torch.tensor(4.0), 1)
+        >>> t.result()
+        tensor(2.5000)
+    """
+
+    def add_batch(self, loss: torch.Tensor, n: int) -> None:
+        """Add a batch's (detached) mean loss over ``n`` samples; the state must be on the
+        loss's device already (the trainer moves it there). A non-scalar loss is averaged
+        per sample, as ``Mean.update_state``."""
+        if loss.ndim:
+            self.update_state(loss, sample_weight=n)
+            return
+        self.total.add_(loss, alpha=n)
+        self.count += n
+
+
+class BatchLogs(MutableMapping):
     """The running loss and metrics, read from the device only when a key is read.
 
     One object serves a whole loop: no dict is built per batch, and nothing waits for the
-    device unless a callback reads a value.
+    device unless a callback reads a value. It is mutable, as the dict Keras's steps return:
+    ``logs["name"] = value`` (a tensor or a number) adds a log, kept as given until read,
+    that the epoch's logs (and ``History``) show with its last value; ``reset`` (at each
+    epoch's start) drops the added logs.
 
     Example:
         >>> logs = BatchLogs([])
+        >>> logs["gap"] = torch.tensor(0.5)
         >>> dict(logs)
-        {}
+        {'gap': 0.5}
     """
 
     def __init__(self, tracked: list[Any]):
         self.tracked = {m.name: m for m in tracked}
+        self.added: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> float:
+        if key in self.added:
+            return float(self.added[key])
         return float(self.tracked[key].result())
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.added[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.added:
+            del self.added[key]
+        else:
+            del self.tracked[key]
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.tracked)
+        yield from self.tracked
+        yield from (k for k in self.added if k not in self.tracked)
 
     def __len__(self) -> int:
-        return len(self.tracked)
+        return len(self.tracked) + sum(1 for k in self.added if k not in self.tracked)
+
+    def reset(self) -> None:
+        """Drop the logs added with ``logs[key] = value``."""
+        self.added.clear()
 
     def snapshot(self) -> dict[str, float]:
         """Every value as a float (one host sync)."""
-        values = [m.result() for m in self.tracked.values()]
-        if not values:
-            return {}
-        floats = torch.stack([v.detach().float().reshape(()).cpu() for v in values]).tolist()
-        return dict(zip(self.tracked, floats))
+        values = {k: m.result() for k, m in self.tracked.items()}
+        values.update(self.added)
+        tensors = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
+        out = {k: float(v) for k, v in values.items() if k not in tensors}
+        if tensors:
+            stacked = torch.stack([v.detach().float().reshape(()).cpu() for v in tensors.values()])
+            out.update(zip(tensors, stacked.tolist()))
+        return {k: out[k] for k in values}
 
 
 @dataclass
@@ -62,6 +111,7 @@ class Resume:
     epoch_rng_state: torch.Tensor | None = None
     rng_state: torch.Tensor | None = None
     restore_metrics: Callable[[], None] | None = None
+    data_state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -88,6 +138,10 @@ class TrainState:
         grad_check: the distributed gradient check run before each step, or None.
         jit_fn: the ``torch.compile``'d forward+loss (``jit_compile``), or None.
         batch_schedule: True when the LR scheduler steps per batch.
+        train_feed: the running fit's training ``Feed`` (its ``state_dict`` holds where a
+            ``steps_per_epoch`` epoch left the data, for checkpoints), or None.
+        ema_callback: the ``SwapEMAWeights`` that ``compile(ema=...)`` added (kept across
+            fits, so they continue one average), or None.
 
     Example:
         >>> state = TrainState()
@@ -113,6 +167,8 @@ class TrainState:
     grad_check: Any = None
     jit_fn: Any = None
     batch_schedule: bool = False
+    train_feed: Any = None
+    ema_callback: Any = None
 
     def request_resume(
         self,
@@ -121,6 +177,7 @@ class TrainState:
         epoch_rng_state: torch.Tensor | None = None,
         rng_state: torch.Tensor | None = None,
         restore_metrics: Callable[[], None] | None = None,
+        data_state: dict[str, Any] | None = None,
     ) -> None:
         """Make the next ``fit`` start at ``epoch`` with ``step`` batches of it done.
 
@@ -130,8 +187,9 @@ class TrainState:
             epoch_rng_state: torch RNG state to set before the epoch draws its order.
             rng_state: torch RNG state to set after the skipped batches (mid-epoch resumes).
             restore_metrics: called right after the resumed epoch resets its metrics.
+            data_state: the training feed's ``state_dict`` (where the data stood).
         """
-        self.resume = Resume(epoch, step, epoch_rng_state, rng_state, restore_metrics)
+        self.resume = Resume(epoch, step, epoch_rng_state, rng_state, restore_metrics, data_state)
 
     def take_resume(self) -> Resume | None:
         """The pending resume point, cleared."""
@@ -159,4 +217,5 @@ class TrainState:
         # A copy or pickle of the model leaves the DDP wrapper behind.
         state = dict(self.__dict__)
         state["forward_module"] = None
+        state["train_feed"] = None
         return state

@@ -5,6 +5,12 @@
 ``compute_metrics`` and ``apply_gradients`` as the pieces a custom ``train_step`` reuses.
 Everything stays on the device; the live objects it uses (loss tracker, clipping, scaler,
 the compiled function) are on ``model.train_state``.
+
+A step receives its batch as the user gave it (``(x, y)``, or ``(x, y, sample_weight)`` with
+weights; ``unpack_x_y_sample_weight`` splits either). A model output such as a Hugging Face
+``ModelOutput`` (a mapping or object with ``logits``/``loss``) is read by duck typing: with
+``compile(loss=None)`` the step trains on its ``loss`` (the targets go to the model as
+``labels=``); compiled losses and metrics, and ``predict``, see its ``logits``.
 """
 
 from __future__ import annotations
@@ -18,9 +24,41 @@ import torch
 from kerasish import data as data_lib
 from kerasish import devices, optimizers, tree
 from kerasish import metrics as metrics_lib
+from kerasish.training.compile import named_outputs
 from kerasish.training.state import BatchLogs
+from kerasish.utils import unpack_x_y_sample_weight
 
-__all__ = ["Steps", "JitFallback"]
+__all__ = ["Steps", "JitFallback", "unpack_x_y_sample_weight", "output_logits", "output_loss"]
+
+
+def output_logits(y_pred: Any) -> Any:
+    """The ``logits`` of a model output that has them (a Hugging Face ``ModelOutput``, or a
+    mapping with a "logits" key); any other output as it is.
+
+    Example:
+        >>> output_logits({"logits": 1, "loss": 2}), output_logits((3, 4))
+        (1, (3, 4))
+    """
+    if isinstance(y_pred, torch.Tensor):
+        return y_pred
+    if isinstance(y_pred, Mapping):
+        return y_pred["logits"] if "logits" in y_pred else y_pred
+    logits = getattr(y_pred, "logits", None)
+    return y_pred if logits is None else logits
+
+
+def output_loss(y_pred: Any) -> Any:
+    """The ``loss`` a model output carries (a mapping's "loss" key, or a ``.loss``), or None.
+
+    Example:
+        >>> output_loss({"logits": 1, "loss": 2}), output_loss(torch.zeros(2))
+        (2, None)
+    """
+    if isinstance(y_pred, torch.Tensor):
+        return None
+    if isinstance(y_pred, Mapping):
+        return y_pred.get("loss")
+    return getattr(y_pred, "loss", None)
 
 
 class Steps:
@@ -56,43 +94,41 @@ class Steps:
     def compute_loss(
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
     ) -> torch.Tensor:
-        """The loss of a batch (override for custom losses); weighted sum over outputs."""
-        loss = self.loss
-        if not isinstance(loss, Mapping | list | tuple):
-            return loss(y, y_pred, sample_weight)
-        weights = self.compile_config.loss_weights
-        keys = loss.keys() if isinstance(loss, Mapping) else range(len(loss))
-        total = None
-        for k in keys:
-            w = 1.0 if weights is None else weights[k]
-            term = loss[k](y[k], y_pred[k], sample_weight) * w
-            total = term if total is None else total + term
-        return total
+        """The loss of a batch (override for custom losses): the compiled losses' weighted sum
+        over the outputs, plus ``sum(self.losses)`` when layers added any (``add_loss``,
+        weight and activity regularizers), as Keras's ``compute_loss``."""
+        total = _compiled_loss(self, y, y_pred, sample_weight)
+        extra = self.losses  # [] after one flag check while nothing uses add_loss/regularizers
+        return total + sum(extra) if extra else total
 
     def compute_metrics(
         self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None, loss: Any = None
     ) -> BatchLogs:
         """Update the loss tracker (when ``loss`` is given) and the metrics with a batch.
 
-        The metrics see ``y_pred`` detached from the autograd graph (a view, no copy), so no
-        metric state keeps a batch's graph alive.
+        ``compile``'s ``metrics`` ignore ``sample_weight``; its ``weighted_metrics`` are
+        weighed by it (sample and class weights), as Keras's. The metrics see ``y_pred``
+        detached from the autograd graph (a view, no copy), so no metric state keeps a
+        batch's graph alive; a Hugging Face style output is read as its ``logits``.
 
         Returns:
             The logs: a mapping whose values are read from the device only when accessed.
         """
         state = self.train_state
         if loss is not None:
-            n = data_lib.first_dim(x if y is None else y)  # samples in the batch
-            state.loss_tracker.update_state(loss.detach(), sample_weight=n)
-        compiled = self.compile_config.metrics
-        if compiled:
+            t = x if y is None else y
+            n = t.shape[0] if isinstance(t, torch.Tensor) else data_lib.first_dim(t)
+            state.loss_tracker.add_batch(loss.detach(), n)  # n: samples in the batch
+        cfg = self.compile_config
+        plain, weighted = cfg.metrics, cfg.weighted_metrics
+        if plain or weighted:
             y_pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else _detach(y_pred)
-        for m in compiled:
-            key = getattr(m, "output_key", None)
-            if key is None:
-                m.update_state(y, y_pred, sample_weight)
-            else:
-                m.update_state(y[key], y_pred[key], sample_weight)
+            if isinstance(self.loss, Mapping):
+                y, y_pred = named_outputs(self, y), named_outputs(self, y_pred)
+            for m in plain:
+                _update(m, y, y_pred, None)
+            for m in weighted:
+                _update(m, y, y_pred, sample_weight)
         return state.logs
 
     @property
@@ -100,14 +136,17 @@ class Steps:
         """The loss tracker and the compiled metrics (empty before the first fit/evaluate)."""
         return list(self.train_state.metrics)
 
-    def train_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
-        """One optimisation step on a batch ``(x, y, sample_weight)``; returns the logs.
+    def train_step(self, data: Any) -> Mapping[str, Any]:
+        """One optimisation step on a batch ``(x, y)`` or ``(x, y, sample_weight)``; returns
+        the logs.
 
-        Override it for custom training (GANs, custom losses): compute the loss, call
+        Override it for custom training (GANs, custom losses): split the batch with
+        ``kerasish.training.unpack_x_y_sample_weight(data)``, compute the loss, call
         ``self.apply_gradients(loss)`` (or step your own optimizers), then return
         ``self.compute_metrics(x, y, y_pred, sample_weight, loss)`` or any mapping of logs.
+        The logs returned are a mutable mapping: ``logs["name"] = value`` adds a log.
         """
-        x, y, sw = data
+        x, y, sw = unpack_x_y_sample_weight(data)
         if self.train_state.accum_steps > 1:
             state = self.train_state
             with self.strategy.no_sync(self, (state.micro_step + 1) % state.accum_steps == 0):
@@ -118,16 +157,22 @@ class Steps:
             self.apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sw, loss)
 
-    def test_step(self, data: tuple[Any, Any, Any]) -> Mapping[str, Any]:
+    def test_step(self, data: Any) -> Mapping[str, Any]:
         """Loss and metrics of one batch, without gradients; returns the logs."""
-        x, y, sw = data
+        x, y, sw = unpack_x_y_sample_weight(data)
         y_pred, loss = self._forward_loss(x, y, sw)
         return self.compute_metrics(x, y, y_pred, sw, loss)
 
-    def predict_step(self, data: tuple[Any, Any, Any]) -> Any:
-        """The model's output for one batch."""
+    def predict_step(self, data: Any) -> Any:
+        """The model's output for one batch (a Hugging Face style output's ``logits``)."""
+        x = (
+            data[0]
+            if type(data) is tuple and 0 < len(data) <= 3
+            else unpack_x_y_sample_weight(data)[0]
+        )
         with devices.autocast(self.device, self._precision()):
-            return self.forward_batch(data[0])
+            out = self.forward_batch(x)
+        return out if isinstance(out, torch.Tensor) else output_logits(out)
 
     def _precision(self) -> str | None:
         return None if self.compile_config is None else self.compile_config.mixed_precision
@@ -142,17 +187,39 @@ class Steps:
         """``(y_pred, loss)`` of a batch, under autocast when mixed precision is on (what
         ``jit_compile`` compiles)."""
         precision = self.compile_config.mixed_precision
+        if self.loss is None:
+            return self._own_loss(x, y, precision)
         if precision is None:
             y_pred = self.forward_batch(x)
-            return y_pred, None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
+            return y_pred, self.compute_loss(x, y, y_pred, sw)
         with devices.autocast(self.device, precision):
             y_pred = self.forward_batch(x)
-            loss = None if self.loss is None else self.compute_loss(x, y, y_pred, sw)
+            loss = self.compute_loss(x, y, y_pred, sw)
         return y_pred, loss
 
+    def _own_loss(self, x: Any, y: Any, precision: str | None) -> tuple[Any, Any]:
+        """``compile(loss=None)``: the model's own loss (a Hugging Face style output's
+        ``loss``; targets go in as ``labels=``) and its ``logits`` for the metrics."""
+        if y is not None and isinstance(x, Mapping):
+            x = {**x, "labels": y}
+        with devices.autocast(self.device, precision):
+            out = self.forward_batch(x)
+        return output_logits(out), output_loss(out)
+
     def apply_gradients(self, loss: torch.Tensor) -> None:
-        """Backward, then (every ``gradient_accumulation_steps`` batches) clip and step."""
+        """Backward, then (every ``gradient_accumulation_steps`` batches) clip and step.
+
+        A model with no trainable weights (frozen, or none at all) only counts the step.
+
+        Raises:
+            ValueError: when ``loss`` is None (no compiled loss and no loss from the model).
+        """
         state = self.train_state
+        if loss is None:
+            raise _no_loss_error()
+        if not state.trainable_params:
+            state.micro_step += 1
+            return
         accum = state.accum_steps
         if accum > 1:
             loss = loss / accum
@@ -206,5 +273,43 @@ class JitFallback:
             return self.eager(*args)
 
 
+def _update(m: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
+    key = getattr(m, "output_key", None)
+    if key is None:
+        if not isinstance(y_pred, torch.Tensor):
+            y_pred = output_logits(y_pred)
+        m.update_state(y, y_pred, sample_weight)
+    else:
+        m.update_state(y[key], y_pred[key], sample_weight)
+
+
+def _no_loss_error() -> ValueError:
+    return ValueError(
+        "Expected a loss to train on: compile(loss=...), or a model whose output carries "
+        "one (a mapping with 'loss' or an object with .loss, e.g. a Hugging Face model "
+        "called with labels=). Received: loss=None"
+    )
+
+
 def _detach(y_pred: Any) -> Any:
     return tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y_pred)
+
+
+def _compiled_loss(model: Any, y: Any, y_pred: Any, sample_weight: Any) -> torch.Tensor:
+    """The compiled losses of a batch, weighted by ``loss_weights`` and summed over outputs."""
+    loss = model.loss
+    weights = model.compile_config.loss_weights
+    if not isinstance(loss, Mapping | list | tuple):
+        if not isinstance(y_pred, torch.Tensor):
+            y_pred = output_logits(y_pred)
+        value = loss(y, y_pred, sample_weight)
+        return value if weights is None else value * weights
+    if isinstance(loss, Mapping):  # losses by output name: a list of outputs gets its names
+        y, y_pred = named_outputs(model, y), named_outputs(model, y_pred)
+    keys = loss.keys() if isinstance(loss, Mapping) else range(len(loss))
+    total = None
+    for k in keys:
+        w = 1.0 if weights is None else weights[k]
+        term = loss[k](y[k], y_pred[k], sample_weight) * w
+        total = term if total is None else total + term
+    return total

@@ -8,6 +8,8 @@ steps users override, is in ``kerasish.training.steps``.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,14 +18,19 @@ import torch
 from kerasish import data as data_lib
 from kerasish import devices, optimizers, tree
 from kerasish import distribute as distribute_lib
-from kerasish import metrics as metrics_lib
 from kerasish.callbacks.callback_list import CallbackList
 from kerasish.callbacks.history import History
 from kerasish.callbacks.progbar import ProgbarLogger, resolve_verbose
+from kerasish.callbacks.swap_ema_weights import SwapEMAWeights
 from kerasish.layers.inspect import output_activation
 from kerasish.training import checks, loop, validate
-from kerasish.training.compile import CompileConfig, flat_losses, make_compile_config
-from kerasish.training.state import BatchLogs
+from kerasish.training.compile import (
+    CompileConfig,
+    flat_losses,
+    is_named_scheduler,
+    make_compile_config,
+)
+from kerasish.training.state import BatchLogs, LossTracker
 from kerasish.training.steps import JitFallback, Steps
 
 __all__ = ["Trainer"]
@@ -45,6 +52,7 @@ class Trainer(Steps):
         loss: Any = None,
         metrics: Any = None,
         loss_weights: Any = None,
+        weighted_metrics: Any = None,
         *,
         device: Any = "auto",
         lr_scheduler: Any = None,
@@ -54,6 +62,7 @@ class Trainer(Steps):
         compile_mode: str | None = None,
         channels_last: bool = False,
         distribute: str | None = "auto",
+        ema: float | None = None,
     ) -> None:
         """Configure the model for training.
 
@@ -63,12 +72,18 @@ class Trainer(Steps):
             loss: a Keras or PyTorch loss name, a ``kerasish.losses`` object, a torch loss
                 module, or a callable ``loss(y_true, y_pred)``; a list/dict for several outputs.
             metrics: a list of names, ``kerasish.metrics`` objects, callables or torchmetrics
-                metrics (a dict of lists for several named outputs).
-            loss_weights: weights of the losses of several outputs (list or dict).
+                metrics (a dict of lists for several named outputs); sample and class
+                weights do not weigh them.
+            loss_weights: a number scaling the loss, or the weights of the losses of several
+                outputs (a list as long as the losses, or a dict of output names).
+            weighted_metrics: metrics as ``metrics`` that sample and class weights weigh
+                (logged as ``weighted_<name>`` when ``metrics`` has the name too).
             device: "auto" (CUDA, then MPS, then CPU; ``KERASISH_DEVICE`` overrides), or a
                 device.
-            lr_scheduler: a ``torch.optim.lr_scheduler`` instance, or a callable
-                ``optimizer -> scheduler`` (for optimizers kerasish builds).
+            lr_scheduler: a ``torch.optim.lr_scheduler`` instance, a callable
+                ``optimizer -> scheduler`` (for optimizers kerasish builds), or a name in
+                ``kerasish.optimizers.SCHEDULER_NAMES`` (built by
+                ``kerasish.optimizers.scheduler_from_name`` at fit start, for fit's epochs).
             scheduler_interval: "epoch" (default) or "batch": when the scheduler steps.
             mixed_precision: None, "bf16" or "fp16" (autocast for forward and loss; fp16 adds
                 a GradScaler).
@@ -79,6 +94,8 @@ class Trainer(Steps):
                 ``kerasish.distribute.launch``, else one process), "ddp", "fsdp" (FSDP2
                 ``fully_shard``; both need a launch) or None (never distribute). See
                 ``kerasish.distribute`` for what changes across ranks.
+            ema: a decay (e.g. 0.999): fit keeps an exponential moving average of the weights
+                with ``kerasish.callbacks.SwapEMAWeights(decay=ema)`` unless one is given.
 
         Raises:
             ValueError: for unknown names or inconsistent arguments, before anything changes.
@@ -99,6 +116,8 @@ class Trainer(Steps):
             compile_mode=compile_mode,
             channels_last=channels_last,
             distribute=distribute,
+            weighted_metrics=weighted_metrics,
+            ema=ema,
         )
         self.strategy = distribute_lib.setup(distribute, devices.resolve(device))
         self.device = self.strategy.device
@@ -211,7 +230,7 @@ class Trainer(Steps):
         Example:
             >>> history = model.fit(x, y, batch_size=64, epochs=5, validation_split=0.1, verbose=0)
             >>> history.epoch, sorted(history.history)
-            ([0, 1, 2, 3, 4], ['accuracy', 'learning_rate', 'loss', 'val_accuracy', 'val_loss'])
+            ([0, 1, 2, 3, 4], ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
         """
         args = dict(locals())
         checks.check_fit_args(self, x, y, args)
@@ -223,7 +242,7 @@ class Trainer(Steps):
             x,
             y,
             sample_weight,
-            batch_size=batch_size or 32,
+            batch_size=batch_size,  # None: 32, or a PyDataset's own batches
             shuffle=shuffle,
             validation_split=validation_split,
             validation_data=validation_data,
@@ -237,35 +256,26 @@ class Trainer(Steps):
             strategy=self.strategy,
         )
         validate.check_validation_source(val, args, loop.should_validate)
-        self._prepare(train, val, class_weight)
+        check = _prepare(self, train, val, class_weight, defer=True)
         self.train_state.accum_steps = gradient_accumulation_steps
+        self.train_state.train_feed = train
         params = {"epochs": epochs, "steps": train.steps(steps_per_epoch), "verbose": verbose}
+        _named_scheduler(self, epochs, params["steps"])
         cbs = _callback_list(
             self,
-            callbacks,
+            _with_ema(self, checks.callback_list(callbacks)),
             verbose,
             {**params, "mode": "fit", "batch_size": batch_size or 32, "samples": train.samples()},
         )
         self.stop_training = False
         if cbs.on_train_begin:
             cbs.on_train_begin(None)
-        logs = loop.run_epochs(self, train, val, cbs, args)
+        logs = loop.run_epochs(self, train, val, cbs, args, check)
         if cbs.on_train_end:
             cbs.on_train_end(logs)
         return self.history
 
     # ------------------------------------------------------------------ preparing
-    def _prepare(self, feed: Any, val: Any = None, class_weight: Any = None) -> None:
-        """Check the feeds' first batches (builds lazy layers; ``training.validate``), then
-        make the optimizer, scaler and metrics."""
-        x, _ = validate.check_feed(self, feed, "x", class_weight=class_weight)
-        if val is not None:
-            validate.check_feed(self, val, "validation_data", class_weight=class_weight)
-        self.example_input = x
-        self.strategy.wrap(self, self.optimizer)
-        self.build_optimizer()
-        _make_tracking(self)
-
     def build_optimizer(self, param_groups: Any = None) -> None:
         """Build the torch optimizer from the compiled recipe, with its scaler, clipping and
         LR scheduler (``fit`` calls it; saving calls it before loading optimizer state).
@@ -278,19 +288,25 @@ class Trainer(Steps):
             ValueError: when a given torch optimizer holds none of this model's parameters.
         """
         cfg, state = self.compile_config, self.train_state
-        if self.optimizer is None:
+        state.trainable_params = [p for p in self.parameters() if p.requires_grad]
+        if not state.trainable_params:
+            warnings.warn(
+                "The model does not have any trainable weights. Training runs without "
+                "gradient steps (the loss is still reported).",
+                stacklevel=4,
+            )
+        if self.optimizer is None and any(True for _ in self.parameters()):
             groups = self.parameters() if param_groups is None else param_groups
             self.optimizer = cfg.optimizer.build(groups)
-        else:
+        elif self.optimizer is not None:
             _check_owns(self, self.optimizer)
         clipping = getattr(cfg.optimizer, "clipping", optimizers.Clipping())
         state.clipping = clipping if clipping else None
-        state.trainable_params = [p for p in self.parameters() if p.requires_grad]
         custom_step = type(self).train_step is not Steps.train_step
         state.grad_check = (
             self.strategy.gradient_check(state.trainable_params) if custom_step else None
         )
-        if self.lr_scheduler is None and cfg.lr_scheduler is not None:
+        if self.lr_scheduler is None and _scheduler_object(cfg.lr_scheduler):
             sched = cfg.lr_scheduler
             self.lr_scheduler = sched if hasattr(sched, "step") else sched(self.optimizer)
         state.batch_schedule = cfg.scheduler_interval != "epoch"
@@ -327,12 +343,13 @@ class Trainer(Steps):
         checks.positive_int(steps, "steps", allow_none=True)
         callbacks = checks.callback_list(callbacks)
         feed, _ = _feed(self, x, y, sample_weight, batch_size, steps, "eval")
-        validate.check_feed(self, feed, "x")
+        check = _first_check(self, feed, targets=True)
         if self.train_state.logs is None:
             _prepare_eval(self, feed)
         verbose = resolve_verbose(verbose)
         params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "evaluate"}
-        logs = loop.test_loop(self, feed, _callback_list(self, callbacks, verbose, params), steps)
+        cbs = _callback_list(self, callbacks, verbose, params)
+        logs = loop.test_loop(self, feed, cbs, steps, check)
         return _result(logs, return_dict)
 
     def predict(
@@ -358,11 +375,11 @@ class Trainer(Steps):
         if getattr(self, "strategy", None) is None:
             self.strategy = distribute_lib.setup(None, self.device)
         feed, n = _feed(self, x, None, None, batch_size, steps, "predict")
-        validate.check_feed(self, feed, "x", targets=False)
+        check = _first_check(self, feed, targets=False)
         verbose = resolve_verbose(verbose)
         params = {"steps": feed.steps(steps), "verbose": verbose, "mode": "predict"}
         cbs = _callback_list(self, callbacks, verbose, params)
-        outputs = _concat(loop.predict_loop(self, feed, cbs, steps))
+        outputs = _concat(loop.predict_loop(self, feed, cbs, steps, check))
         if n is not None:
             outputs = self.strategy.gather(outputs, n)
         return tree.map_structure(_to_numpy, outputs)
@@ -390,14 +407,15 @@ class Trainer(Steps):
             channels_last=cfg.channels_last,
             class_weight=class_weight,
         )
-        self._prepare(feed, class_weight=class_weight)
+        _prepare(self, feed, class_weight=class_weight)
         self.train_state.accum_steps = 1
         self.train()
-        for m in self.train_state.metrics:
-            m.reset_state()
+        loop.reset_metrics(self)
         with self.strategy.training_forward(self):
             for batch in feed.epoch(None, 1):
-                self.train_step(batch)
+                self.train_step(
+                    batch if type(self).train_step is Steps.train_step else loop.pack_batch(batch)
+                )
         return _result(loop.final_logs(self, self.train_state.logs), return_dict)
 
     def test_on_batch(
@@ -416,6 +434,30 @@ class Trainer(Steps):
 
 
 # ---------------------------------------------------------------------- helpers
+def _prepare(
+    model: Any, feed: Any, val: Any = None, class_weight: Any = None, *, defer: bool = False
+) -> Any:
+    """Check the feeds' first batches (``training.validate``), then make the optimizer,
+    scaler and metrics. With ``defer``, the training feed's forward checks run in its first
+    real step: the ``FirstStep`` returned (None when a forward is needed now: it builds lazy
+    layers)."""
+    check = None
+    if defer:
+        check = validate.first_step_check(model, feed, "x", class_weight=class_weight)
+    if check is None:
+        model.example_input, _ = validate.check_feed(model, feed, "x", class_weight=class_weight)
+    else:
+        model.example_input = check.x
+        if model.optimizer is None:
+            check.undo = functools.partial(_drop_optimizer, model)
+    if val is not None:
+        validate.check_feed(model, val, "validation_data")  # class_weight: training only
+    model.strategy.wrap(model, model.optimizer)
+    model.build_optimizer()
+    _make_tracking(model)
+    return check
+
+
 def _callback_list(model: Any, callbacks: Any, verbose: Any, params: dict) -> CallbackList:
     cbs = checks.callback_list(callbacks)
     if params.get("mode") == "fit":
@@ -429,15 +471,49 @@ def _callback_list(model: Any, callbacks: Any, verbose: Any, params: dict) -> Ca
 def _make_tracking(model: Any) -> None:
     state = model.train_state
     if state.loss_tracker is None:
-        state.loss_tracker = metrics_lib.Mean(name="loss")
-    tracked = ([state.loss_tracker] if model.loss is not None else []) + list(
-        model.compile_config.metrics
-    )
+        state.loss_tracker = LossTracker(name="loss")
+    cfg = model.compile_config
+    own_loss = type(model).train_step is Steps.train_step  # loss=None: the model's own loss
+    tracked = [state.loss_tracker] if model.loss is not None or own_loss else []
+    tracked += [*cfg.metrics, *cfg.weighted_metrics]
     for m in tracked:
         m.to(model.device)
     model.strategy.local_metrics(tracked)
     model.train_state.logs = BatchLogs(tracked)
     model.train_state.metrics = tracked
+
+
+def _scheduler_object(sched: Any) -> bool:
+    """A scheduler or scheduler factory given to compile (not None, not a name)."""
+    return sched is not None and not is_named_scheduler(sched)
+
+
+def _named_scheduler(model: Any, epochs: int, steps: int | None) -> None:
+    """Build ``compile(lr_scheduler="<name>" or (name, kwargs))`` for this fit (once, as
+    other schedulers)."""
+    name = model.compile_config.lr_scheduler
+    if not is_named_scheduler(name) or model.lr_scheduler is not None or model.optimizer is None:
+        return
+    sched, interval = optimizers.scheduler_from_name(
+        name, model.optimizer, epochs=epochs, steps_per_epoch=steps
+    )
+    model.lr_scheduler = sched
+    model.train_state.batch_schedule = interval != "epoch"
+
+
+def _with_ema(model: Any, cbs: list[Any]) -> list[Any]:
+    """``compile(ema=decay)``: the callbacks with a ``SwapEMAWeights(decay)`` when none is
+    among them."""
+    decay = model.compile_config.ema
+    if decay is None:
+        return cbs
+    if any(isinstance(cb, SwapEMAWeights) for cb in cbs):
+        return cbs
+    state = model.train_state
+    if state.ema_callback is None or state.ema_callback.decay != decay:
+        state.ema_callback = SwapEMAWeights(decay=decay)  # kept: later fits go on averaging
+    # first, so callbacks after it (ModelCheckpoint) see the EMA weights, as in Keras
+    return [state.ema_callback, *cbs]
 
 
 def _feed(model: Any, x: Any, y: Any, sw: Any, batch_size: Any, steps: Any, role: str) -> tuple:
@@ -446,13 +522,27 @@ def _feed(model: Any, x: Any, y: Any, sw: Any, batch_size: Any, steps: Any, role
         x,
         y,
         sw,
-        batch_size=batch_size or 32,
+        batch_size=batch_size,
         steps=steps,
         device=model.device,
         strategy=model.strategy,
         role=role,
         channels_last=False if cfg is None else cfg.channels_last,
     )
+
+
+def _first_check(model: Any, feed: Any, targets: bool) -> Any:
+    """The ``FirstStep`` of an evaluate/predict loop, or None after checking now."""
+    check = validate.first_step_check(model, feed, "x", targets=targets)
+    if check is None:
+        validate.check_feed(model, feed, "x", targets=targets)
+    return check
+
+
+def _drop_optimizer(model: Any) -> None:
+    """Undo a fit's optimizer build (its first step failed: nothing changed)."""
+    model.optimizer = model.lr_scheduler = None
+    model.train_state.scaler = model.train_state.jit_fn = None
 
 
 def _prepare_eval(model: Any, feed: Any) -> None:

@@ -18,21 +18,40 @@ compiled loss on it, and the targets of whole in-memory arrays.
   step), checks its targets, and for in-memory arrays checks the targets of every sample in one
   vectorised pass (labels in ``[0, C)`` for sparse crossentropy, C from the model's output);
 - checks that ``class_weight`` names the classes of a non-array source's first batch.
+
+``first_step_check`` runs the same checks inside the loop's first real step instead, so a
+loop over N batches calls ``forward`` N times (as Keras, whose build forward runs only on
+symbolic tensors, for unbuilt models: here a model with lazy layers keeps the 2-sample
+forward that gives them their shapes). A ``FirstStep`` hooks that step's forward (the error
+names the layer; targets and loss are checked right after the forward, before any
+backward); when the step fails it restores the buffers and calls its ``undo`` (fit drops the
+optimizer it just built), and on a dtype error it finds the input cast as above and runs the
+step again on the cast batch.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn
 
 import torch
+from torch.nn.parameter import is_lazy
 
 from kerasish import data as data_lib
 from kerasish import losses, tree
-from kerasish.training.compile import loss_pairs
+from kerasish.training.compile import loss_pairs, named_outputs
+from kerasish.training.steps import output_logits
 
-__all__ = ["check_feed", "check_validation_source", "model_dtype", "describe"]
+__all__ = [
+    "check_feed",
+    "check_validation_source",
+    "model_dtype",
+    "describe",
+    "first_step_check",
+    "FirstStep",
+]
 
 _DTYPE_ERROR = re.compile(
     r"dtype|scalar type|type \(|Long|Float|Half|Double|Byte|BFloat16|Int\b|same type", re.I
@@ -72,21 +91,41 @@ def check_feed(
         ValueError: Expected class labels in [0, 10) for sparse_categorical_crossentropy ...
     """
     x, y, sw = feed.peek()
+    targets = _data_checks(model, feed, name, y, targets, class_weight)
     x, y_pred = checked_forward(model, feed, x, name)
+    if targets:
+        _check_outputs(model, feed, name, (x, y, sw), y_pred, whole=True)
+    return x, y_pred
+
+
+def _data_checks(
+    model: Any, feed: Any, name: str, y: Any, targets: bool, class_weight: Any
+) -> bool:
+    """The checks that need no forward; whether the targets are to be checked."""
     if class_weight is not None and not isinstance(feed.source, data_lib.ArraySource):
         data_lib.check_class_coverage(class_weight, y, name)
-    if targets and model.loss is not None and model.uses_compiled_loss():
-        if y is None:
-            raise ValueError(
-                f"Expected each batch of {name} to carry targets (x, y) for the compiled "
-                f"loss. Received: batches without y"
-            )
-        if isinstance(feed.source, data_lib.ArraySource):
-            _check_all_targets(model, feed.source, y_pred, name)
-        else:
-            _check_targets(model, y, y_pred, name)
-        _check_loss(model, x, y, sw, y_pred, name)
-    return x, y_pred
+    if not (targets and model.loss is not None and model.uses_compiled_loss()):
+        return False
+    if y is None:
+        raise ValueError(
+            f"Expected each batch of {name} to carry targets (x, y) for the compiled "
+            f"loss. Received: batches without y"
+        )
+    return True
+
+
+def _check_outputs(
+    model: Any, feed: Any, name: str, batch: tuple, y_pred: Any, whole: bool
+) -> None:
+    """The targets (of all in-memory samples when ``whole``) and the loss on one batch."""
+    x, y, sw = batch
+    if not isinstance(model.loss, Mapping | list | tuple):
+        y_pred = output_logits(y_pred)
+    if whole and isinstance(feed.source, data_lib.ArraySource):
+        _check_all_targets(model, feed.source, y_pred, name)
+    else:
+        _check_targets(model, y, y_pred, name)
+    _check_loss(model, x, y, sw, y_pred, name)
 
 
 def model_dtype(model: torch.nn.Module) -> torch.dtype:
@@ -101,6 +140,162 @@ def model_dtype(model: torch.nn.Module) -> torch.dtype:
         if t.is_floating_point():
             return t.dtype
     return torch.get_default_dtype()
+
+
+# ------------------------------------------------------------------ the checked first step
+def first_step_check(
+    model: Any,
+    feed: Any,
+    name: str,
+    *,
+    targets: bool = True,
+    class_weight: Any = None,
+) -> FirstStep | None:
+    """A ``FirstStep`` for ``feed``'s first real step, or None where ``check_feed``'s own
+    forward is needed: a distributed or ``jit_compile`` model, lazy layers (their shapes are
+    needed before the optimizer and the callbacks start), or inputs that may need a cast
+    over epochs of ``steps_per_epoch``.
+
+    The checks that need no forward (targets present, ``class_weight`` classes) run now.
+
+    Args:
+        model, feed, name, targets, class_weight: as ``check_feed``.
+
+    Raises:
+        ValueError / TypeError: as ``check_feed``, for the checks that need no forward.
+
+    Example:
+        >>> feed, _ = K.data.make_feed(x, y, batch_size=32, device=model.device,
+        ...                            strategy=model.strategy)
+        >>> check = first_step_check(model, feed, "x")
+        >>> tuple(check.x.shape)
+        (2, 1, 8, 8)
+    """
+    x, y, _ = feed.peek()
+    cfg = model.compile_config
+    if (
+        model.strategy.is_distributed
+        or (cfg is not None and cfg.jit_compile)
+        or any(is_lazy(p) for p in model.parameters())
+        or (feed.default_steps is not None and data_lib.needs_cast(x, model_dtype(model), True))
+    ):
+        return None
+    targets = _data_checks(model, feed, name, y, targets, class_weight)
+    return FirstStep(model, feed, name, x, targets)
+
+
+class FirstStep:
+    """The first real step of a loop, checked as ``check_feed`` checks (see the module
+    docstring). Call it with the step and the Feed's first ``(x, y, sample_weight)``.
+
+    Attributes:
+        x: the first (up to 2) samples of the feed's inputs (``model.example_input``).
+        undo: None, or a callable run when the checked step fails (fit drops the optimizer
+            it built for this fit, so a failed first step changes nothing).
+        cast: the input cast the first batch needed (None when none).
+    """
+
+    def __init__(self, model: Any, feed: Any, name: str, x: Any, targets: bool):
+        self.model, self.feed, self.name, self.x = model, feed, name, x
+        self.targets = targets
+        self.undo: Callable[[], None] | None = None
+        self.cast: tuple[torch.dtype, bool] | None = None
+        self._batch: tuple = ()
+        self._seen = False
+        self._depth = 0
+
+    def __call__(self, step: Callable[[Any], Any], batch: tuple, pack: Any = None) -> Any:
+        """``step(pack(batch))`` (``step(batch)`` without ``pack``), checked."""
+        buffers = {k: b.clone() for k, b in self.model.named_buffers()}
+        try:
+            return self._checked(step, batch, pack, buffers)
+        except BaseException:
+            _restore(self.model, buffers)
+            if self.undo is not None:
+                self.undo()
+            raise
+
+    def _checked(self, step: Callable[[Any], Any], batch: tuple, pack: Any, buffers: dict) -> Any:
+        try:
+            return self._attempt(step, batch, pack)
+        except _Failure as failure:
+            if not _is_dtype_error(failure.error):
+                _reraise(failure, batch[0], self.name)
+            xc, _ = checked_forward(self.model, self.feed, self.x, self.name)
+            if self.feed.input_cast is None:
+                _reraise(failure, batch[0], self.name)
+            if self.model.example_input is self.x:  # fit's: the batch the model was built with
+                self.model.example_input = xc
+            self.cast, self.x = self.feed.input_cast, xc
+            batch = data_lib.cast_batch(self.cast, batch)
+            _restore(self.model, buffers)
+            try:
+                return self._attempt(step, batch, pack)
+            except _Failure as again:
+                _reraise(again, batch[0], self.name)
+        except _Checked as checked:
+            raise checked.error from checked.error.__cause__
+
+    def rest(self, batches: Iterator[tuple]) -> Iterator[tuple]:
+        """The loop's other batches, cast as the first one was."""
+        if self.cast is None:
+            return batches
+        return map(functools.partial(data_lib.cast_batch, self.cast), batches)
+
+    def _attempt(self, step: Callable[[Any], Any], batch: tuple, pack: Any) -> Any:
+        model, stack = self.model, []
+        self._batch, self._seen, self._depth = batch, False, 0
+        handles = _hook_modules(model, stack)
+        handles.append(model.register_forward_pre_hook(self._enter_model))
+        handles.append(model.register_forward_hook(self._leave_model))
+        try:
+            return step(batch if pack is None else pack(batch))
+        except (_Checked, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:  # noqa: BLE001 - re-raised with the layer that failed
+            if not stack and not self._depth:
+                raise  # not in forward: the step's own error
+            path, module, args = stack[-1] if stack else ("", model, (batch[0],))
+            raise _Failure(err, path, module, args) from err
+        finally:
+            for h in handles:
+                h.remove()
+
+    def _enter_model(self, module: Any, args: Any) -> None:
+        self._depth += 1
+
+    def _leave_model(self, module: Any, args: Any, output: Any) -> None:
+        self._depth -= 1
+        if self._seen or self._depth:
+            return
+        self._seen = True
+        if self.targets:
+            try:
+                _check_outputs(self.model, self.feed, self.name, self._batch, output, True)
+            except (ValueError, TypeError) as err:
+                raise _Checked(err) from None
+
+
+class _Checked(Exception):
+    """A check's error raised from inside the first step's forward (re-raised as it is)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _reraise(failure: _Failure, x: Any, name: str) -> NoReturn:
+    report = _report(failure, x, name)
+    if report is failure.error:
+        raise report
+    raise report from failure.error
+
+
+def _restore(model: Any, buffers: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for k, b in model.named_buffers():
+            if k in buffers and b.shape == buffers[k].shape:
+                b.copy_(buffers[k])
 
 
 # ------------------------------------------------------------------ the checked forward
@@ -126,11 +321,7 @@ def checked_forward(model: Any, feed: Any, x: Any, name: str) -> tuple[Any, Any]
             continue
         feed.input_cast = cast
         return xc, y_pred
-    failure = _pick(failures)
-    report = _report(failure, x, name)
-    if report is failure.error:
-        raise report
-    raise report from failure.error
+    _reraise(_pick(failures), x, name)
 
 
 class _Failure(Exception):
@@ -248,6 +439,8 @@ def _check_loss(model: Any, x: Any, y: Any, sw: Any, y_pred: Any, name: str) -> 
 
 
 def _check_targets(model: Any, y: Any, y_pred: Any, name: str) -> None:
+    if isinstance(model.loss, Mapping):
+        y, y_pred = named_outputs(model, y), named_outputs(model, y_pred)
     try:
         pairs = loss_pairs(model.loss, y, y_pred)
     except (KeyError, IndexError, TypeError) as err:

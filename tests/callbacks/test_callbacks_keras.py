@@ -62,6 +62,19 @@ def fit(model, callbacks, epochs, lr=0.1, optimizer=None, **kw):
     )
 
 
+class LearningRates(K.callbacks.Callback):
+    """Param group 0's rate at each epoch begin (the rate the epoch trains with) or end."""
+
+    def __init__(self, at="begin"):
+        super().__init__()
+        self.rates: list[float] = []
+        hook = "on_epoch_begin" if at == "begin" else "on_epoch_end"
+        setattr(self, hook, lambda epoch, logs=None: self.rates.append(self._lr()))
+
+    def _lr(self):
+        return float(self.model.optimizer.param_groups[0]["lr"])
+
+
 def same_state(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -118,13 +131,20 @@ def test_early_stopping_runs_to_the_end_when_improving():
 
 @pytest.mark.parametrize(
     "mode, accuracy, stop_epoch",
-    [("auto", [0.5, 0.6, 0.55, 0.58, 0.7], 2), ("max", [0.5, 0.6, 0.55, 0.58, 0.7], 2)]
-    + [("min", [0.5, 0.6, 0.55, 0.58, 0.7], 1)],
+    [("max", [0.5, 0.6, 0.55, 0.58, 0.7], 2), ("min", [0.5, 0.6, 0.55, 0.58, 0.7], 1)],
 )
 def test_early_stopping_mode(mode, accuracy, stop_epoch):
     stop = K.callbacks.EarlyStopping(monitor="val_accuracy", mode=mode, patience=1)
     fit(Scripted(loss=[1.0] * 5, accuracy=accuracy), [stop], epochs=5)
     assert stop.stopped_epoch == stop_epoch
+
+
+def test_early_stopping_auto_mode_refuses_a_key_that_is_no_metric():
+    # Keras 3.15.1 run: "auto" with a key that is neither loss nor a compiled metric (here a
+    # custom test_step's "accuracy") raises ValueError at the first epoch end
+    stop = K.callbacks.EarlyStopping(monitor="val_accuracy", patience=1)
+    with pytest.raises(ValueError, match="Received: monitor='val_accuracy'"):
+        fit(Scripted(loss=[1.0] * 2, accuracy=[0.5, 0.6]), [stop], epochs=2)
 
 
 def test_restore_best_weights_after_stopping():
@@ -167,7 +187,7 @@ def test_early_stopping_is_reset_by_each_fit():
 
 
 def test_early_stopping_missing_key_warns_with_available_keys():
-    stop = K.callbacks.EarlyStopping(monitor="val_acc", patience=0)
+    stop = K.callbacks.EarlyStopping(monitor="val_acc", mode="max", patience=0)
     with pytest.warns(UserWarning, match=r"`val_acc` which is not available.*val_loss"):
         history = fit(Scripted(loss=[1.0, 2.0, 3.0]), [stop], epochs=3)
     assert history.epoch == [0, 1, 2]
@@ -209,7 +229,9 @@ def test_reduce_lr_on_plateau_max_mode_and_every_param_group():
     optimizer = torch.optim.SGD(
         [{"params": [model.fc.weight]}, {"params": [model.fc.bias], "lr": 0.01}], lr=0.1
     )
-    reduce = K.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=1)
+    reduce = K.callbacks.ReduceLROnPlateau(
+        monitor="val_accuracy", mode="max", factor=0.5, patience=1
+    )
     history = fit(model, [reduce], epochs=4, optimizer=optimizer)
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.05, 0.025])
     assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.0125, 0.00125])
@@ -263,8 +285,9 @@ def test_torch_step_lr_steps_per_epoch():
     model.compile(
         optimizer=opt, loss="mse", lr_scheduler=torch.optim.lr_scheduler.StepLR(opt, 2, 0.1)
     )
-    history = fit(model, [], epochs=5)
-    assert history.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+    rates = LearningRates()
+    fit(model, [rates], epochs=5)
+    assert rates.rates == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
 
 
 def test_torch_one_cycle_lr_steps_per_batch():
@@ -273,7 +296,10 @@ def test_torch_one_cycle_lr_steps_per_batch():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=epochs * steps)
     model.compile(optimizer=opt, loss="mse", lr_scheduler=sched, scheduler_interval="batch")
-    history = model.fit(X, Y, batch_size=8, epochs=epochs, verbose=0, validation_data=(X, Y))
+    rates = LearningRates(at="end")
+    model.fit(
+        X, Y, batch_size=8, epochs=epochs, verbose=0, validation_data=(X, Y), callbacks=[rates]
+    )
 
     ref_opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
     ref = torch.optim.lr_scheduler.OneCycleLR(ref_opt, max_lr=1.0, total_steps=epochs * steps)
@@ -283,7 +309,7 @@ def test_torch_one_cycle_lr_steps_per_batch():
             ref_opt.step()
             ref.step()
         expected.append(ref_opt.param_groups[0]["lr"])
-    assert history.history["learning_rate"] == pytest.approx(expected)
+    assert rates.rates == pytest.approx(expected)
     assert len(set(expected)) == epochs  # the rate really moved within each epoch
 
 
@@ -293,8 +319,9 @@ def test_torch_reduce_lr_on_plateau_is_fed_val_loss():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, threshold=0)
     model.compile(optimizer=opt, loss="mse", lr_scheduler=sched)
-    history = fit(model, [], epochs=6)
-    assert history.history["learning_rate"] == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05])
+    rates = LearningRates()
+    fit(model, [rates], epochs=6)
+    assert rates.rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05])
 
 
 # ---------------------------------------------------------------------- CSVLogger
@@ -307,9 +334,9 @@ def test_csv_logger_writes_a_row_per_epoch(tmp_path):
     path = tmp_path / "log.csv"
     history = fit(Scripted(loss=[3.0, 2.0, 1.0]), [K.callbacks.CSVLogger(path)], epochs=3)
     rows = read_csv(path)
-    assert rows[0] == ["epoch", "learning_rate", "loss", "val_loss"]
+    assert rows[0] == ["epoch", "loss", "val_loss"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2"]
-    for key in ("learning_rate", "loss", "val_loss"):
+    for key in ("loss", "val_loss"):
         col = rows[0].index(key)
         assert [float(r[col]) for r in rows[1:]] == history.history[key]
 
@@ -331,9 +358,9 @@ def test_csv_logger_append_separator_and_missing_val_columns(tmp_path):
     fit(model, [logger], epochs=2, validation_freq=2)
     fit(model, [logger], epochs=4, initial_epoch=2, validation_freq=2)
     rows = read_csv(path, sep=";")
-    assert rows[0] == ["epoch", "learning_rate", "loss", "val_loss"]
+    assert rows[0] == ["epoch", "loss", "val_loss"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3"]  # one header, rows appended
-    assert [r[3] for r in rows[1:]] == ["NA", "2.0", "NA", "0.5"]
+    assert [r[2] for r in rows[1:]] == ["NA", "2.0", "NA", "0.5"]
 
 
 def test_csv_logger_overwrites_without_append(tmp_path):
@@ -392,7 +419,7 @@ def test_lambda_callback_calls_the_given_functions_in_order():
             ("batch_begin", 1),
             ("batch_end", 1, True),
             "test_end",
-            ("epoch_end", e, ["learning_rate", "loss", "val_loss"]),
+            ("epoch_end", e, ["loss", "val_loss"]),
         ]
 
     assert calls == ["train_begin", *epoch(0), *epoch(1), "train_end"]
@@ -407,14 +434,22 @@ def test_lambda_callback_dispatches_only_given_hooks():
     assert CallbackList([K.callbacks.LambdaCallback(on_batch_end=print)]).on_train_batch_end
 
 
-def test_lambda_callback_rejects_bad_hooks():
+def test_lambda_callback_rejects_bad_hooks_and_keeps_other_kwargs():
     with pytest.raises(TypeError, match="Received: on_epoch_end=3"):
         K.callbacks.LambdaCallback(on_epoch_end=3)
-    with pytest.raises(TypeError, match="Received: on_epoch_middle"):
-        K.callbacks.LambdaCallback(on_epoch_middle=print)
+    with pytest.raises(TypeError, match="Received: on_test_end=3"):
+        K.callbacks.LambdaCallback(on_test_end=3)
+    # Keras (lambda_callback_test.py::test_lambda_callback_with_additional_kwargs): other
+    # kwargs become attributes; a function under a name that is no hook is never called
+    cb = K.callbacks.LambdaCallback(on_epoch_middle=print)
+    assert cb.on_epoch_middle is print
 
 
 # ---------------------------------------------------------------------- learning rate in logs
-def test_learning_rate_is_in_history_each_epoch():
+def test_learning_rate_is_in_history_only_with_a_callback_that_logs_it():
+    # Keras 3.15.1 run: fit's logs carry no learning_rate; LearningRateScheduler adds it
     history = fit(Scripted(loss=[1.0, 1.0]), [], epochs=2, lr=0.3)
+    assert "learning_rate" not in history.history
+    keep = K.callbacks.LearningRateScheduler(lambda epoch, lr: lr)
+    history = fit(Scripted(loss=[1.0, 1.0]), [keep], epochs=2, lr=0.3)
     assert history.history["learning_rate"] == pytest.approx([0.3, 0.3])

@@ -180,7 +180,8 @@ def test_log_keys_are_accepted_format_fields(tmp_path, blobs):
     model = _model()
     pattern = "m.{epoch:02d}-{loss:.2f}-{val_accuracy:.3f}-{learning_rate}.kerasish"
     ckpt = K.callbacks.ModelCheckpoint(tmp_path / "{epoch}" / pattern)
-    model.fit(x, y, epochs=1, validation_split=0.25, verbose=0, callbacks=[ckpt])
+    logs_lr = K.callbacks.LearningRateScheduler(lambda epoch, lr: lr)  # adds learning_rate
+    model.fit(x, y, epochs=1, validation_split=0.25, verbose=0, callbacks=[logs_lr, ckpt])
     assert len(list(tmp_path.glob("1/m.01-*-*-0.05.kerasish"))) == 1
     per_batch = K.callbacks.ModelCheckpoint(
         tmp_path / "b{epoch}-{batch}-{accuracy:.1f}.kerasish", save_freq=2

@@ -108,8 +108,9 @@ def test_plotted_curves_equal_history_train_and_validation_overlaid(server_port)
     K.utils.set_random_seed(0)
     x, y = _data()
     cb = K.callbacks.Visdom(server=SERVER, port=server_port, env="curves", name="run1")
+    logs_lr = K.callbacks.LearningRateScheduler(lambda epoch, lr: lr)  # adds learning_rate
     history = _tiny_model().fit(
-        x, y, epochs=3, batch_size=16, validation_split=0.25, callbacks=[cb], verbose=0
+        x, y, epochs=3, batch_size=16, validation_split=0.25, callbacks=[logs_lr, cb], verbose=0
     )
     assert set(cb.windows) == {"loss", "accuracy", "learning_rate"}
     client = _client(server_port, "curves")

@@ -108,8 +108,8 @@ def test_an_error_inside_forward_names_the_nested_layer_and_shapes():
         m.fit(x, y, verbose=0)
     text = str(info.value)
     assert "Linear 'layers.1.proj'" in text
-    assert "x batch shape (2, 8) float32" in text
-    assert "called with shape (2, 6) float32" in text
+    assert "x batch shape (32, 8) float32" in text  # checked in the first real step
+    assert "called with shape (32, 6) float32" in text
     assert "mat1 and mat2 shapes cannot be multiplied" in text
     assert isinstance(info.value.__cause__, RuntimeError)
     # the hooks of the check are gone: nothing is added to the per-batch path
@@ -168,14 +168,17 @@ def test_shuffle_batch_permutes_whole_batches():
     assert len(set(orders)) > 1  # a new batch order each epoch
 
 
-def test_an_exhausted_validation_generator_raises_instead_of_logging_zero():
+def test_a_validation_generator_with_validation_steps_replays_its_first_batches():
+    # Keras documents that with validation_steps every validation uses the same first
+    # batches (kerasish.data keeps and replays a one-shot generator's): no exhaustion.
     x, y = _data()
     gen = ((x[i : i + 8], y[i : i + 8]) for i in range(0, N, 8))  # 6 batches
     m = _mlp()
-    with pytest.raises(ValueError, match="Expected at least one batch.*Received: no batches"):
-        m.fit(x, y, epochs=4, validation_data=gen, validation_steps=3, verbose=0)
+    m.fit(x, y, epochs=4, validation_data=gen, validation_steps=3, verbose=0)
     val = m.history.history["val_loss"]
-    assert len(val) == 2 and all(v > 0 for v in val)  # two good validations, then the error
+    assert len(val) == 4 and all(v > 0 for v in val)
+    first3 = [(x[i : i + 8], y[i : i + 8]) for i in range(0, 24, 8)]
+    assert m.evaluate(first3, verbose=0) == pytest.approx(val[-1], rel=1e-5)
 
 
 def test_a_reiterable_validation_source_is_iterated_again_each_epoch():
