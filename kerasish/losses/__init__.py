@@ -4,8 +4,10 @@ One argument order holds for the whole library: ``loss(y_true, y_pred, sample_we
 returns a scalar tensor. Without ``sample_weight`` the common losses compute exactly what the
 matching ``torch.nn.functional`` call computes with ``reduction="mean"`` (bit for bit), so a
 kerasish training run equals a hand-written PyTorch loop. With ``sample_weight`` Keras's
-weighting applies: per-sample losses (the mean over every non-batch dimension) times the weights,
-then the ``reduction`` (``"sum_over_batch_size"`` divides the weighted sum by the batch size).
+weighting applies: per-sample losses (the mean over every non-batch dimension) times per-sample
+weights (N,) or (N, 1); or, for per-timestep weights such as (N, T), the losses averaged over the
+dimensions after T times the weights; then the ``reduction`` (``"sum_over_batch_size"`` divides
+the weighted sum by the number of weighted values, as Keras does).
 
 Class scores follow PyTorch's layout: the class dimension is 1, as in ``F.cross_entropy``
 ((N, C) or (N, C, H, W)); for 2-D inputs this is Keras's last axis.
@@ -16,7 +18,8 @@ The crossentropy losses take ``from_logits`` as Keras documents it, plus ``from_
 Losses made from strings by ``get()`` use "auto", so a Keras-style model ending in softmax and a
 PyTorch-style model returning logits both train correctly with
 ``"sparse_categorical_crossentropy"``; ``compile`` may also set ``loss.from_logits`` from the
-model's last layer before the first call. Probabilities are never passed through a second softmax.
+model's last layer before the first call. Probabilities are never passed through a second softmax;
+as in Keras, rows of probabilities that do not sum to 1 are divided by their sum first.
 
 The package: ``base`` (the Loss class, weighting, reductions, shape helpers), ``regression``,
 ``crossentropy``, ``adapters`` (torch functionals and modules, plain callables) and

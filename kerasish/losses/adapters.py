@@ -53,11 +53,11 @@ class Functional(ElementwiseLoss):
         return self.fn(y_pred, y_true, reduction=torch_reduction, **self.fn_kwargs)
 
     def _call_prepared(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        """Per-sample losses (N,): summed per sample for torch's "batchmean"."""
+        """Loss values (N, ...); summed per sample, (N,), for torch's "batchmean"."""
         values = self._elementwise(y_true, y_pred, "none")
         if self.mean_reduction == "batchmean" and values.ndim > 1:
             return values.sum(dim=tuple(range(1, values.ndim)))
-        return per_sample(values)
+        return values
 
 
 # --------------------------------------------------------------------------- adapters
@@ -214,7 +214,7 @@ class LossFunctionWrapper(Loss):
             return values
         if sample_weight is None and self.reduction in MEAN_REDUCTIONS:
             return values.mean()
-        return weighted_reduce(per_sample(values), sample_weight, self.reduction)
+        return weighted_reduce(values, sample_weight, self.reduction)
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         """Return ``fn``'s per-sample losses, averaged over non-batch dimensions."""

@@ -115,25 +115,70 @@ def is_probability_target(y_true: Tensor, y_pred: Tensor) -> bool:
 # --------------------------------------------------------------------------- weighting
 
 
-def _weights(sample_weight: Any, values: Tensor) -> Tensor | float:
-    """Sample weights as a number or a tensor broadcastable to the per-sample values (N,)."""
-    if isinstance(sample_weight, int | float) and not isinstance(sample_weight, bool):
-        return sample_weight
-    w = torch.as_tensor(sample_weight, dtype=values.dtype, device=values.device)
-    if w.ndim == 0 or w.shape == values.shape:
-        return w
-    if w.ndim >= 1 and w.shape[0] == values.shape[0] and w.numel() == values.shape[0]:
-        return w.reshape(values.shape)
-    raise ValueError(
-        "Expected sample_weight to be a number or of shape (N,) or (N, 1), N being the batch "
-        f"size. Received: sample_weight.shape={tuple(w.shape)}, batch size N={values.shape[0]}"
+def _bad_weight(w: Tensor, values: Tensor) -> ValueError:
+    return ValueError(
+        "Expected sample_weight to be a number, per-sample weights of shape (N,) or (N, 1), or "
+        "per-timestep weights of the loss values' leading shape such as (N, T), N being the batch "
+        f"size. Received: sample_weight.shape={tuple(w.shape)}, "
+        f"loss values' shape={tuple(values.shape)}"
     )
 
 
-def weighted_reduce(values: Tensor, sample_weight: Any, reduction: str | None) -> Tensor:
-    """Apply Keras's sample weighting and reduction to per-sample values (N,)."""
-    weights = None if sample_weight is None else _weights(sample_weight, values)
-    if weights is not None:
+def _fit_weights(sample_weight: Any, values: Tensor) -> tuple[Tensor, Tensor | float]:
+    """Loss values reduced to the weights' rank (Keras's rule), and the weights to multiply.
+
+    A number or (N,)/(N, 1) weights weigh per-sample losses (the mean over non-batch
+    dimensions); weights of shape (N, T, ...) weigh the values averaged over the dimensions
+    after their own (per-timestep weights, as Keras's losses take them).
+    """
+    if isinstance(sample_weight, int | float) and not isinstance(sample_weight, bool):
+        return per_sample(values), sample_weight
+    w = torch.as_tensor(sample_weight, dtype=values.dtype, device=values.device)
+    while w.ndim > 1 and w.shape[-1] == 1:
+        w = w.squeeze(-1)
+    if w.ndim > 2 and w.ndim == values.ndim + 1 and w.shape[1] == 1:
+        w = w.squeeze(1)  # (N, 1, H, W), as class labels may come, for values (N, H, W)
+    if w.ndim == 0:
+        return per_sample(values), w
+    if values.ndim == 0 or w.shape[0] != values.shape[0] or w.ndim > values.ndim:
+        raise _bad_weight(w, values)
+    if w.ndim == 1:
+        return per_sample(values), w
+    if values.ndim > w.ndim:
+        values = values.mean(dim=tuple(range(w.ndim, values.ndim)))
+    if any(a not in (1, b) for a, b in zip(w.shape, values.shape, strict=True)):
+        raise _bad_weight(w, values)
+    return values, w
+
+
+def weighted_reduce(
+    values: Tensor, sample_weight: Any, reduction: str | None, keep_shape: bool = False
+) -> Tensor:
+    """Apply Keras's sample weighting and reduction to loss values (N,) or (N, ...).
+
+    Args:
+        values: the loss values; without weights they are averaged per sample first, unless
+            ``keep_shape`` (losses whose unreduced output keeps Keras's per-element shape).
+        sample_weight: None, a number, per-sample weights (N,) or (N, 1), or per-timestep
+            weights (N, T, ...) matching the values' leading dimensions.
+        reduction: see ``Loss``; the means divide by the number of weighted values.
+        keep_shape: keep (N, ...) values unreduced for reduction "none" and sum them all for
+            "sum".
+
+    Returns:
+        A scalar tensor, or the weighted values for reduction "none".
+
+    Example:
+        >>> w = torch.tensor([[3.0, 6.0, 5.0], [0.0, 4.0, 2.0]])
+        >>> weighted_reduce(torch.ones(2, 3, 1), w, "sum_over_batch_size")
+        tensor(3.3333)
+    """
+    weights = None
+    if sample_weight is None:
+        if not keep_shape:
+            values = per_sample(values)
+    else:
+        values, weights = _fit_weights(sample_weight, values)
         values = values * weights
     if reduction in ("none", None):
         return values
@@ -169,9 +214,9 @@ def snake_case(name: str) -> str:
 class Loss:
     """Base of every kerasish loss: ``loss(y_true, y_pred, sample_weight=None) -> scalar``.
 
-    Subclass it and override ``call(y_true, y_pred)`` to return per-sample losses of shape
-    (N, ...); dimensions after the batch one are averaged, then Keras's weighting and reduction
-    apply.
+    Subclass it and override ``call(y_true, y_pred)`` to return losses of shape (N, ...);
+    dimensions after the batch one are averaged (after the weights' own, for per-timestep
+    weights such as (N, T)), then Keras's weighting and reduction apply.
 
     Args:
         name: the loss's name; defaults to the snake-case Keras name of the class.
@@ -188,6 +233,8 @@ class Loss:
     """
 
     default_name = "loss"
+    # True where reduction "none" returns Keras's per-element shape (N, ...), not (N,).
+    _keep_shape = False
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
         _check_reduction(reduction)
@@ -212,21 +259,22 @@ class Loss:
         Args:
             y_true: the targets.
             y_pred: the model's outputs.
-            sample_weight: None, a number, or per-sample weights of shape (N,) or (N, 1).
+            sample_weight: None, a number, per-sample weights of shape (N,) or (N, 1), or
+                per-timestep weights such as (N, T) for values of shape (N, T, ...).
 
         Returns:
-            A scalar tensor (a tensor of shape (N,) for reduction "none").
+            A scalar tensor (the per-sample or weighted values for reduction "none").
         """
         y_true, y_pred = self._prepare(y_true, y_pred)
         if sample_weight is None and self.reduction in MEAN_REDUCTIONS:
             fast = self._batch_mean(y_true, y_pred)
             if fast is not None:
                 return fast
-        values = per_sample(self._call_prepared(y_true, y_pred))
-        return weighted_reduce(values, sample_weight, self.reduction)
+        values = self._call_prepared(y_true, y_pred)
+        return weighted_reduce(values, sample_weight, self.reduction, self._keep_shape)
 
     def _call_prepared(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        """Per-sample losses of inputs already through ``_prepare``; ``call`` by default."""
+        """Loss values (N, ...) of inputs already through ``_prepare``; ``call`` by default."""
         return self.call(y_true, y_pred)
 
     def check_targets(self, y_true: Tensor, y_pred: Tensor) -> None:
@@ -268,10 +316,10 @@ class ElementwiseLoss(Loss):
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         """Return the per-sample losses, shape (N,)."""
-        return self._call_prepared(*self._prepare(y_true, y_pred))
+        return per_sample(self._call_prepared(*self._prepare(y_true, y_pred)))
 
     def _call_prepared(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        return per_sample(self._elementwise(y_true, y_pred, "none"))
+        return self._elementwise(y_true, y_pred, "none")
 
     def check_targets(self, y_true: Tensor, y_pred: Tensor) -> None:
         """Raise ValueError when the shapes would broadcast instead of matching."""

@@ -14,13 +14,14 @@ from torch import Tensor
 
 from kerasish.losses.base import (
     EPSILON,
+    MEAN_REDUCTIONS,
     ElementwiseLoss,
     align,
     as_float,
     class_labels,
     is_probability_target,
-    per_sample,
     reduce_elementwise,
+    weighted_reduce,
 )
 
 __all__ = [
@@ -65,6 +66,9 @@ def _looks_like_probabilities(y_pred: Tensor, class_dim: int | None) -> bool:
 
 
 def _log_probabilities(y_pred: Tensor) -> Tensor:
+    """log of probabilities over the class dimension 1, renormalised first as Keras does (rows
+    that do not sum to 1 are divided by their sum), then clipped to [eps, 1 - eps]."""
+    y_pred = y_pred / y_pred.sum(dim=1, keepdim=True)
     return torch.log(y_pred.clamp(EPSILON, 1.0 - EPSILON))
 
 
@@ -147,7 +151,9 @@ class CategoricalCrossentropy(_Crossentropy):
 
     Unweighted with ``from_logits=True`` it equals ``F.cross_entropy(y_pred, y_true)`` exactly
     (torch accepts probability targets); with ``from_logits=False`` it is
-    ``-sum(y_true * log(clamp(y_pred, eps, 1 - eps)))`` over the class dimension 1.
+    ``-sum(y_true * log(clamp(p, eps, 1 - eps)))`` over the class dimension 1, ``p`` being y_pred
+    divided by its sum over that dimension (Keras renormalises rows that do not sum to 1).
+    Reduction "none" returns Keras's per-element losses, of shape (N,) or (N, ...).
 
     Args:
         from_logits: True for logits, False for probabilities (Keras's default), None to decide
@@ -163,6 +169,7 @@ class CategoricalCrossentropy(_Crossentropy):
     """
 
     default_name = "categorical_crossentropy"
+    _keep_shape = True
 
     def __init__(
         self,
@@ -214,15 +221,18 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     """Crossentropy for integer class labels (N,) or (N, ...) against scores (N, C) or (N, C, ...).
 
     Unweighted with ``from_logits=True`` it equals ``F.cross_entropy(y_pred, y_true)`` exactly;
-    with ``from_logits=False`` it is ``F.nll_loss(log(clamp(y_pred, eps, 1 - eps)), y_true)``, so
-    a softmax model's loss is ``-log p[y]`` (no second softmax). Labels of shape (N, 1) are
-    squeezed; integer labels of any dtype are cast to int64.
+    with ``from_logits=False`` it is ``F.nll_loss(log(clamp(p, eps, 1 - eps)), y_true)``, ``p``
+    being y_pred divided by its sum over the classes (as Keras renormalises), so a softmax
+    model's loss is ``-log p[y]`` (no second softmax). Labels of shape (N, 1) are squeezed;
+    integer labels of any dtype are cast to int64. Reduction "none" returns Keras's per-element
+    losses, of the labels' shape (N,) or (N, ...).
 
     Args:
         from_logits: True for logits, False for probabilities (Keras's default), None to decide
             at the first call (probabilities when values are in [0, 1] and rows sum to 1).
         ignore_class: a label value that contributes no loss (torch's ``ignore_index``); the mean
-            is over the other labels, as in Keras and torch.
+            is over the other labels, as in Keras and torch (Keras's mask: reduction "none"
+            gives 0 there, the other values unscaled).
         name: the loss's name.
         reduction: see ``Loss``.
 
@@ -233,6 +243,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     """
 
     default_name = "sparse_categorical_crossentropy"
+    _keep_shape = True
 
     def __init__(
         self,
@@ -267,13 +278,25 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         log_probs = self._log_probs(y_pred)
         return F.nll_loss(log_probs, y_true, ignore_index=self._ignore_index, reduction=reduction)
 
-    def _call_prepared(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        """Per-sample losses (N,); ignored labels rescale the rest as Keras does."""
+    def __call__(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        """Return the loss; with ``ignore_class``, Keras's mask weighs the other labels.
+
+        The unweighted mean of int64 labels (N, ...) goes straight to ``F.cross_entropy`` (or
+        ``F.nll_loss``) once ``from_logits`` is known: the per-batch path of a training loop.
+        """
+        if self.from_logits is not None and _plain_labels(self, y_true, y_pred, sample_weight):
+            index = -100 if self.ignore_class is None else self.ignore_class
+            if self.from_logits:
+                return F.cross_entropy(y_pred, y_true, ignore_index=index)
+            return F.nll_loss(self._log_probs(y_pred), y_true, ignore_index=index)
+        if self.ignore_class is None or is_probability_target(y_true, y_pred):
+            return super().__call__(y_true, y_pred, sample_weight)
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        if sample_weight is None and self.reduction in MEAN_REDUCTIONS:
+            return self._elementwise(y_true, y_pred, "mean")
         values = self._elementwise(y_true, y_pred, "none")
-        if self.ignore_class is not None:
-            valid = (y_true != self.ignore_class).sum()
-            values = values * (values.numel() / valid)
-        return per_sample(values)
+        weights = _mask_weights(y_true != self.ignore_class, values, sample_weight, self.reduction)
+        return weighted_reduce(values, weights, self.reduction, keep_shape=True)
 
     def check_targets(self, y_true: Tensor, y_pred: Tensor) -> None:
         """Raise ValueError unless y_true holds integer labels fitting y_pred's classes."""
@@ -313,6 +336,14 @@ class CrossEntropy(SparseCategoricalCrossentropy):
     ):
         super().__init__(from_logits, ignore_class, name=name, reduction=reduction)
         self.label_smoothing = _check_label_smoothing(label_smoothing)
+
+    def __call__(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        """Return the loss; unweighted int64 labels with logits go straight to torch."""
+        if self.from_logits is True and _plain_labels(self, y_true, y_pred, sample_weight):
+            index = -100 if self.ignore_class is None else self.ignore_class
+            smoothing = self.label_smoothing
+            return F.cross_entropy(y_pred, y_true, ignore_index=index, label_smoothing=smoothing)
+        return super().__call__(y_true, y_pred, sample_weight)
 
     def _prepare(self, y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
         if is_probability_target(y_true, y_pred):
@@ -373,6 +404,30 @@ class NegativeLogLikelihood(SparseCategoricalCrossentropy):
         config = super().get_config()
         config.pop("from_logits")
         return config
+
+
+def _plain_labels(loss: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> bool:
+    """True for an unweighted mean over int64 labels of shape (N, ...) for scores (N, C, ...)."""
+    return (
+        sample_weight is None
+        and loss.reduction in MEAN_REDUCTIONS
+        and getattr(y_true, "dtype", None) == torch.long
+        and y_true.ndim + 1 == y_pred.ndim
+    )
+
+
+def _mask_weights(mask: Tensor, values: Tensor, sample_weight: Any, reduction: Any) -> Tensor:
+    """Keras's ``apply_mask``: for the means, kept labels weigh total / kept (0 if none is)."""
+    w = mask.to(values.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        kept = w.sum()
+        w = w * torch.where(kept > 0, w.numel() / kept, torch.zeros_like(kept))
+    if sample_weight is None:
+        return w
+    sw = torch.as_tensor(sample_weight, dtype=w.dtype, device=w.device)
+    while sw.ndim > 1 and sw.shape[-1] == 1:
+        sw = sw.squeeze(-1)
+    return w * sw.reshape(*sw.shape, *([1] * (w.ndim - sw.ndim)))
 
 
 def check_sparse_targets(

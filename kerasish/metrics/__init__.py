@@ -10,8 +10,11 @@ outputs this is Keras's last axis. Each metric's ``name`` is its log key: ``get(
 "acc", ``get("mae")`` logs "mae", as Keras names metrics after the string given.
 
 The package: ``base`` (Metric, Mean, MeanMetricWrapper), ``accuracy`` (the per-sample functions
-and the accuracy and error metrics over them), ``confusion`` (Precision, Recall, AUC),
-``adapter`` (torchmetrics) and ``registry`` (``get`` and ``describe``). Import from here.
+and the accuracy and error metrics over them), ``confusion`` (Precision, Recall, the four
+confusion counts), ``curves`` (AUC and the metrics at a sensitivity, specificity, precision or
+recall), ``fscore`` (F1Score, FBetaScore), ``iou`` (IoU, MeanIoU), ``regression`` (R2Score and
+the per-sample means MAPE, cosine similarity, log-cosh, Poisson, KL divergence), ``adapter``
+(torchmetrics) and ``registry`` (``get`` and ``describe``). Import from here.
 """
 
 from __future__ import annotations
@@ -40,8 +43,37 @@ from kerasish.metrics.accuracy import (
 )
 from kerasish.metrics.adapter import TorchMetricsAdapter
 from kerasish.metrics.base import Mean, MeanMetricWrapper, Metric
-from kerasish.metrics.confusion import AUC, Precision, Recall
+from kerasish.metrics.confusion import (
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from kerasish.metrics.curves import (
+    AUC,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+from kerasish.metrics.fscore import F1Score, FBetaScore
+from kerasish.metrics.iou import IoU, MeanIoU
 from kerasish.metrics.registry import describe, get, public_config
+from kerasish.metrics.regression import (
+    CosineSimilarity,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsolutePercentageError,
+    Poisson,
+    R2Score,
+    cosine_similarity,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    poisson,
+)
 
 __all__ = [
     "Metric",
@@ -60,6 +92,24 @@ __all__ = [
     "Precision",
     "Recall",
     "AUC",
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "F1Score",
+    "FBetaScore",
+    "R2Score",
+    "IoU",
+    "MeanIoU",
+    "MeanAbsolutePercentageError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "Poisson",
+    "KLDivergence",
     "TorchMetricsAdapter",
     "accuracy",
     "binary_accuracy",
@@ -67,6 +117,11 @@ __all__ = [
     "sparse_categorical_accuracy",
     "top_k_categorical_accuracy",
     "sparse_top_k_categorical_accuracy",
+    "mean_absolute_percentage_error",
+    "cosine_similarity",
+    "log_cosh",
+    "poisson",
+    "kl_divergence",
     "get",
     "describe",
     "public_config",

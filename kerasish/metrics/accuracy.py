@@ -36,18 +36,22 @@ __all__ = [
 
 
 def accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
-    """Per-sample fraction of values of y_pred exactly equal to y_true (Keras's Accuracy)."""
+    """Element-wise 1.0 where y_pred exactly equals y_true (Keras's Accuracy), y_pred's shape.
+
+    The values keep y_pred's shape, as Keras's, so that element-wise or (1, d) sample weights
+    weigh each value; a metric averages them per sample.
+    """
     y_true = align(y_true, y_pred, "this metric")
-    return per_sample((y_true == y_pred).float())
+    return (y_true == y_pred).float()
 
 
 def binary_accuracy(y_true: Tensor, y_pred: Tensor, threshold: float = 0.5) -> Tensor:
-    """Per-sample fraction of ``(y_pred > threshold)`` equal to the 0/1 targets."""
+    """Element-wise 1.0 where ``(y_pred > threshold)`` equals the 0/1 target, y_pred's shape."""
     y_true = align(y_true, y_pred, "this metric")
     predicted = y_pred > threshold
     if y_true.dtype != torch.bool:
         predicted = predicted.to(y_true.dtype)
-    return per_sample((predicted == y_true).float())
+    return (predicted == y_true).float()
 
 
 def categorical_accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
@@ -158,7 +162,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
         """Accumulate one batch; unweighted 2-D scores take a path of three kernels."""
         if sample_weight is None and y_pred.ndim == 2 and y_true.ndim == 1:
-            self._follow(y_pred)
+            if y_pred.device != self._device:
+                self.to(y_pred.device)
             self.total.add_((y_pred.argmax(dim=1) == y_true).sum())
             self.count += y_true.shape[0]
             return
@@ -286,10 +291,20 @@ class AutoAccuracy(Metric):
         return metric.to(self._device)
 
     def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
-        """Accumulate one batch, choosing the kind of accuracy at the first one."""
+        """Accumulate one batch, choosing the kind of accuracy at the first one.
+
+        Once chosen, ``update_state`` is the chosen metric's own (one call less per batch).
+        """
         if self.resolved is None:
             self.resolved = self._resolve(y_true, y_pred)
+        self.update_state = self.resolved.update_state  # type: ignore[method-assign]
         self.resolved.update_state(y_true, y_pred, sample_weight)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put back a running state, the chosen accuracy included."""
+        super().load_state_dict(state)
+        if self.resolved is not None:
+            self.update_state = self.resolved.update_state  # type: ignore[method-assign]
 
     def result(self) -> Tensor:
         """Return the accuracy so far (0 before any update)."""

@@ -23,7 +23,7 @@ __all__ = [
 def safe_divide(num: Tensor, den: Tensor | float) -> Tensor:
     """num / den, 0 where den is 0 (Keras's divide_no_nan), without a host sync."""
     if isinstance(den, Tensor):
-        return torch.where(den > 0, num / den, torch.zeros_like(num))
+        return torch.where(den != 0, num / den, torch.zeros_like(num))
     return num / den if den else torch.zeros_like(num)
 
 
@@ -260,6 +260,15 @@ class Mean(Metric):
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
         """Accumulate ``values`` with ``sample_weight`` (None, a number, or a tensor)."""
+        if (  # the loss tracker's path, once per batch: a scalar weighted by the batch size
+            type(sample_weight) is int
+            and type(values) is Tensor
+            and values.ndim == 0
+            and values.device == self._device
+        ):
+            self.total.add_(values, alpha=sample_weight)
+            self.count += sample_weight
+            return
         if isinstance(values, Tensor):
             self._follow(values)
         else:

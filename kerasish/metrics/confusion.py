@@ -1,4 +1,8 @@
-"""Metrics over confusion counts at thresholds: Precision, Recall and AUC (binary)."""
+"""Confusion counts at fixed thresholds: Precision, Recall and True/False Positives/Negatives.
+
+Shared with ``curves``: ``check_from_logits``, ``probabilities``, ``slice_class`` and
+``broadcast_weight`` (how y_pred, the class to keep and sample weights are read).
+"""
 
 from __future__ import annotations
 
@@ -11,24 +15,38 @@ from torch import Tensor
 from kerasish.losses import align
 from kerasish.metrics.base import Metric, loss_from_logits, safe_divide, weight_tensor
 
-__all__ = ["Precision", "Recall", "AUC"]
+__all__ = [
+    "Precision",
+    "Recall",
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "NEG_INF",
+    "broadcast_weight",
+    "check_from_logits",
+    "probabilities",
+    "slice_class",
+]
+
+NEG_INF = -1e10  # Keras's threshold when only top_k decides what is predicted positive
 
 
-# --------------------------------------------------------------------------- thresholded metrics
+# --------------------------------------------------------------------------- shared helpers
 
 
-def _flat_weight(sample_weight: Any, like: Tensor) -> Tensor | None:
-    """Weights broadcast to ``like``'s shape then flattened to (M, 1); None for no weights."""
+def broadcast_weight(sample_weight: Any, like: Tensor) -> Tensor | None:
+    """Weights broadcast to ``like``'s shape ((N,) weights per sample); None for no weights."""
     if sample_weight is None:
         return None
     w = weight_tensor(sample_weight, like)
     while w.ndim > like.ndim and w.shape[-1] == 1:
         w = w.squeeze(-1)
     w = w.reshape(*w.shape, *([1] * (like.ndim - w.ndim)))
-    return torch.broadcast_to(w, like.shape).reshape(-1, 1)
+    return torch.broadcast_to(w, like.shape)
 
 
-def _scores(metric: Any, y_pred: Tensor) -> Tensor:
+def probabilities(metric: Any, y_pred: Tensor) -> Tensor:
     """y_pred as probabilities (sigmoid when the metric, or else its loss, says logits)."""
     from_logits = metric.from_logits
     if from_logits is None:
@@ -36,7 +54,7 @@ def _scores(metric: Any, y_pred: Tensor) -> Tensor:
     return torch.sigmoid(y_pred) if from_logits else y_pred
 
 
-def _check_from_logits(from_logits: Any) -> None:
+def check_from_logits(from_logits: Any) -> None:
     if from_logits is not None and not isinstance(from_logits, bool):
         raise TypeError(
             "Expected from_logits to be True, False or None (from the compiled loss). "
@@ -44,41 +62,44 @@ def _check_from_logits(from_logits: Any) -> None:
         )
 
 
-class _ThresholdCounts(Metric):
-    """True/false positives and negatives at fixed thresholds (shape (T,))."""
+def check_class_id(class_id: Any) -> int | None:
+    if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, int)):
+        raise TypeError(f"Expected class_id to be None or an int. Received: class_id={class_id!r}")
+    return class_id
 
-    def __init__(
-        self, thresholds: float | Sequence[float] | None, name: str | None, from_logits: Any
-    ):
-        super().__init__(name)
-        _check_from_logits(from_logits)
-        self._scalar = thresholds is None or isinstance(thresholds, int | float)
-        values = [0.5 if thresholds is None else thresholds] if self._scalar else list(thresholds)
-        if not values or any(not isinstance(t, int | float) or not 0 <= t <= 1 for t in values):
-            raise ValueError(
-                "Expected thresholds to be a number or a list of numbers in [0, 1]. "
-                f"Received: thresholds={thresholds!r}"
-            )
-        self.thresholds = torch.tensor(values, dtype=torch.float32)
-        self.from_logits = from_logits
-        zeros = torch.zeros(len(values))
-        self.true_positives = self.add_state("true_positives", zeros)
-        self.false_positives = self.add_state("false_positives", zeros)
-        self.false_negatives = self.add_state("false_negatives", zeros)
 
-    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
-        """Accumulate one batch's counts at each threshold."""
-        self._follow(y_pred)
-        y_true = align(y_true, y_pred, "this metric")
-        predicted = _scores(self, y_pred).reshape(-1, 1) > self.thresholds
-        actual = y_true.reshape(-1, 1).bool()
-        weight = _flat_weight(sample_weight, y_pred)
-        self.true_positives.add_(_weighted_count(predicted & actual, weight))
-        self.false_positives.add_(_weighted_count(predicted & ~actual, weight))
-        self.false_negatives.add_(_weighted_count(~predicted & actual, weight))
+def slice_class(class_id: int | None, *tensors: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Keep class ``class_id`` (dimension 1) of each tensor, as Keras's ``class_id`` does."""
+    if class_id is None:
+        return tensors
+    first = tensors[0]
+    if first is not None and first.ndim < 2:
+        raise ValueError(
+            "Expected y_pred of shape (num_samples, num_classes) when class_id is given. "
+            f"Received: y_pred.shape={tuple(first.shape)}"
+        )
+    return tuple(None if t is None else t[:, class_id] for t in tensors)
 
-    def _value(self, value: Tensor) -> Tensor:
-        return value[0] if self._scalar else value
+
+def _filter_top_k(scores: Tensor, k: int) -> Tensor:
+    """Scores outside the k highest of each row (dimension 1; 0 for 1-D) become NEG_INF."""
+    dim = 1 if scores.ndim >= 2 else 0
+    top = scores.topk(min(k, scores.shape[dim]), dim=dim).indices
+    keep = torch.zeros_like(scores, dtype=torch.bool).scatter_(dim, top, True)
+    return torch.where(keep, scores, torch.full_like(scores, NEG_INF))
+
+
+def _threshold_list(thresholds: Any, default: float) -> list[float]:
+    if thresholds is None:
+        return [default]
+    values = [thresholds] if isinstance(thresholds, int | float) else list(thresholds)
+    bad = [t for t in values if isinstance(t, bool) or not isinstance(t, int | float)]
+    if not values or bad or any(not 0 <= t <= 1 for t in values):
+        raise ValueError(
+            "Expected thresholds to be a number or a list of numbers in [0, 1]. "
+            f"Received: thresholds={thresholds!r}"
+        )
+    return [float(t) for t in values]
 
 
 def _weighted_count(mask: Tensor, weight: Tensor | None) -> Tensor:
@@ -87,30 +108,110 @@ def _weighted_count(mask: Tensor, weight: Tensor | None) -> Tensor:
     return (mask * weight).sum(dim=0, dtype=torch.float32)
 
 
-class Precision(_ThresholdCounts):
+# --------------------------------------------------------------------------- thresholded counts
+
+_PREDICTED_POSITIVE = ("true_positives", "false_positives")
+_ACTUAL_POSITIVE = ("true_positives", "false_negatives")
+
+
+class _ThresholdCounts(Metric):
+    """The confusion counts named in ``_counts`` at fixed thresholds (state shape (T,))."""
+
+    _counts: tuple[str, ...] = ("true_positives", "false_positives", "false_negatives")
+
+    def __init__(
+        self,
+        thresholds: float | Sequence[float] | None,
+        name: str | None,
+        from_logits: Any = False,
+        top_k: int | None = None,
+        class_id: int | None = None,
+    ):
+        super().__init__(name)
+        check_from_logits(from_logits)
+        if top_k is not None and (
+            isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1
+        ):
+            raise ValueError(f"Expected top_k to be None or an int >= 1. Received: top_k={top_k!r}")
+        self.top_k, self.class_id = top_k, check_class_id(class_id)
+        self.init_thresholds = thresholds
+        values = _threshold_list(thresholds, 0.5 if top_k is None else NEG_INF)
+        self.thresholds = torch.tensor(values, dtype=torch.float32)
+        self.from_logits = from_logits
+        for state in self._counts:
+            self.add_state(state, torch.zeros(len(values)))
+
+    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
+        """Accumulate one batch's counts at each threshold (no host sync)."""
+        self._follow(y_pred)
+        y_true = align(y_true, y_pred, "this metric")
+        scores = probabilities(self, y_pred)
+        if self.top_k is not None:
+            scores = _filter_top_k(scores, self.top_k)
+        weight = broadcast_weight(sample_weight, y_pred)
+        scores, y_true, weight = slice_class(self.class_id, scores, y_true, weight)
+        predicted = scores.reshape(-1, 1) > self.thresholds
+        actual = y_true.reshape(-1, 1).bool()
+        weight = None if weight is None else weight.reshape(-1, 1)
+        for state in self._counts:
+            said = predicted if state in _PREDICTED_POSITIVE else ~predicted
+            mask = said & (actual if state in _ACTUAL_POSITIVE else ~actual)
+            getattr(self, state).add_(_weighted_count(mask, weight))
+
+    def _value(self, value: Tensor) -> Tensor:
+        return value[0] if value.numel() == 1 else value
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (Keras's, plus kerasish's ``from_logits``)."""
+        return {
+            "thresholds": self.init_thresholds,
+            "name": self.name,
+            "from_logits": self.from_logits,
+        }
+
+
+class _PrecisionRecall(_ThresholdCounts):
+    def __init__(
+        self,
+        thresholds: float | Sequence[float] | None = None,
+        top_k: int | None = None,
+        class_id: int | None = None,
+        name: str | None = None,
+        from_logits: bool | None = False,
+    ):
+        super().__init__(thresholds, name, from_logits, top_k=top_k, class_id=class_id)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "top_k": self.top_k, "class_id": self.class_id}
+
+
+class Precision(_PrecisionRecall):
     """Precision, TP / (TP + FP), of ``y_pred > threshold`` against 0/1 targets.
 
     Args:
-        thresholds: a threshold in [0, 1] (result is a scalar) or a list (result is a vector).
+        thresholds: a threshold in [0, 1] or a list of them (a list of several gives a vector);
+            defaults to 0.5, or, with ``top_k``, to counting the top-k scores as positive.
+        top_k: count only the k highest scores of each row (class dimension 1) as positive.
+        class_id: compute the precision of this class only (y_pred of shape (N, C)).
         name: the log key.
         from_logits: True to apply a sigmoid to y_pred first (a kerasish addition); None to follow
             the compiled loss (as with ``get("precision")``).
+
+    Raises:
+        ValueError: for thresholds outside [0, 1] or a ``top_k`` below 1.
 
     Example:
         >>> m = Precision()
         >>> m.update_state(torch.tensor([1, 0, 1]), torch.tensor([0.9, 0.8, 0.2])); m.result()
         tensor(0.5000)
+        >>> m = Precision(top_k=3)
+        >>> m.update_state(torch.tensor([0, 1, 1, 0, 0]), torch.tensor([0.2, 0.1, 0.5, 0, 0.2]))
+        >>> m.result()
+        tensor(0.3333)
     """
 
     default_name = "precision"
-
-    def __init__(
-        self,
-        thresholds: float | Sequence[float] | None = None,
-        name: str | None = None,
-        from_logits: bool | None = False,
-    ):
-        super().__init__(thresholds, name, from_logits)
+    _counts = ("true_positives", "false_positives")
 
     def result(self) -> Tensor:
         """Return TP / (TP + FP) (0 where nothing was predicted positive)."""
@@ -118,14 +219,20 @@ class Precision(_ThresholdCounts):
         return self._value(safe_divide(tp, tp + self.false_positives))
 
 
-class Recall(_ThresholdCounts):
+class Recall(_PrecisionRecall):
     """Recall, TP / (TP + FN), of ``y_pred > threshold`` against 0/1 targets.
 
     Args:
-        thresholds: a threshold in [0, 1] (result is a scalar) or a list (result is a vector).
+        thresholds: a threshold in [0, 1] or a list of them (a list of several gives a vector);
+            defaults to 0.5, or, with ``top_k``, to counting the top-k scores as positive.
+        top_k: count only the k highest scores of each row (class dimension 1) as positive.
+        class_id: compute the recall of this class only (y_pred of shape (N, C)).
         name: the log key.
         from_logits: True to apply a sigmoid to y_pred first (a kerasish addition); None to follow
             the compiled loss (as with ``get("recall")``).
+
+    Raises:
+        ValueError: for thresholds outside [0, 1] or a ``top_k`` below 1.
 
     Example:
         >>> m = Recall()
@@ -134,7 +241,15 @@ class Recall(_ThresholdCounts):
     """
 
     default_name = "recall"
+    _counts = ("true_positives", "false_negatives")
 
+    def result(self) -> Tensor:
+        """Return TP / (TP + FN) (0 where there were no positives)."""
+        tp = self.true_positives
+        return self._value(safe_divide(tp, tp + self.false_negatives))
+
+
+class _Count(_ThresholdCounts):
     def __init__(
         self,
         thresholds: float | Sequence[float] | None = None,
@@ -144,124 +259,81 @@ class Recall(_ThresholdCounts):
         super().__init__(thresholds, name, from_logits)
 
     def result(self) -> Tensor:
-        """Return TP / (TP + FN) (0 where there were no positives)."""
-        tp = self.true_positives
-        return self._value(safe_divide(tp, tp + self.false_negatives))
+        """Return the (weighted) count, a vector for several thresholds."""
+        return self._value(getattr(self, self._counts[0]).clone())
 
 
-class AUC(Metric):
-    """Area under the ROC or precision-recall curve, approximated on fixed thresholds (binary).
-
-    As Keras: ``num_thresholds`` evenly spaced thresholds in [0, 1] (the ends nudged by 1e-7),
-    confusion counts kept on the device, the area summed by the trapezoid rule ("interpolation";
-    for "PR", Davis & Goadrich's interpolation), "minoring" or "majoring". All values are
-    flattened (Keras's ``multi_label=False``).
+class TruePositives(_Count):
+    """The (weighted) number of true positives, ``y_pred > threshold`` where y_true is 1.
 
     Args:
-        num_thresholds: how many thresholds (> 1).
-        curve: "ROC" or "PR".
-        summation_method: "interpolation", "minoring" or "majoring".
+        thresholds: a threshold in [0, 1] (default 0.5) or a list of them (a vector result).
         name: the log key.
-        from_logits: True to apply a sigmoid to y_pred first; None to follow the compiled loss.
+        from_logits: True to apply a sigmoid to y_pred first (a kerasish addition).
 
     Example:
-        >>> m = AUC()
-        >>> m.update_state(torch.tensor([0, 0, 1, 1]), torch.tensor([0.1, 0.4, 0.35, 0.8]))
-        >>> round(m.result().item(), 2)
-        0.75
+        >>> m = TruePositives()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([1.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(2.)
     """
 
-    default_name = "auc"
-
-    def __init__(
-        self,
-        num_thresholds: int = 200,
-        curve: str = "ROC",
-        summation_method: str = "interpolation",
-        name: str | None = None,
-        from_logits: bool | None = False,
-    ):
-        super().__init__(name)
-        _check_auc_args(num_thresholds, curve, summation_method)
-        _check_from_logits(from_logits)
-        self.num_thresholds, self.curve = num_thresholds, curve.upper()
-        self.summation_method, self.from_logits = summation_method, from_logits
-        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-        self.thresholds = torch.tensor([-1e-7, *inner, 1.0 + 1e-7], dtype=torch.float32)
-        for state in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
-            self.add_state(state, torch.zeros(num_thresholds))
-
-    def update_state(self, y_true: Tensor, y_pred: Tensor, sample_weight: Any = None) -> None:
-        """Accumulate one batch's confusion counts at every threshold (no host sync)."""
-        self._follow(y_pred)
-        y_true = align(y_true, y_pred, "this metric")
-        scores = _scores(self, y_pred).reshape(-1).float().clamp(0.0, 1.0)
-        positive = y_true.reshape(-1).bool()
-        weight = _flat_weight(sample_weight, y_pred)
-        weight = torch.ones_like(scores) if weight is None else weight.reshape(-1)
-        # bucket b = number of thresholds strictly below the score: it is > thresholds[:b].
-        bucket = torch.bucketize(scores, self.thresholds)
-        pos_weight, neg_weight = weight * positive, weight * ~positive
-        pos, neg = self._above(bucket, pos_weight), self._above(bucket, neg_weight)
-        self.true_positives.add_(pos)
-        self.false_negatives.add_(pos_weight.sum() - pos)
-        self.false_positives.add_(neg)
-        self.true_negatives.add_(neg_weight.sum() - neg)
-
-    def _above(self, bucket: Tensor, weight: Tensor) -> Tensor:
-        """Sum of weights of scores above each threshold, shape (T,)."""
-        hist = torch.zeros(self.num_thresholds + 1, device=weight.device, dtype=torch.float32)
-        hist.scatter_add_(0, bucket, weight.float())
-        return hist.flip(0).cumsum(0).flip(0)[1:]
-
-    def result(self) -> Tensor:
-        """Return the area under the curve."""
-        tp, fp = self.true_positives, self.false_positives
-        tn, fn = self.true_negatives, self.false_negatives
-        if self.curve == "PR" and self.summation_method == "interpolation":
-            return _interpolate_pr_auc(tp, fp, fn)
-        recall = safe_divide(tp, tp + fn)
-        if self.curve == "ROC":
-            x, y = safe_divide(fp, fp + tn), recall
-        else:
-            x, y = recall, safe_divide(tp, tp + fp)
-        if self.summation_method == "interpolation":
-            heights = (y[:-1] + y[1:]) / 2.0
-        elif self.summation_method == "minoring":
-            heights = torch.minimum(y[:-1], y[1:])
-        else:
-            heights = torch.maximum(y[:-1], y[1:])
-        return ((x[:-1] - x[1:]) * heights).sum()
+    default_name = "true_positives"
+    _counts = ("true_positives",)
 
 
-def _check_auc_args(num_thresholds: Any, curve: Any, summation_method: Any) -> None:
-    if (
-        isinstance(num_thresholds, bool)
-        or not isinstance(num_thresholds, int)
-        or num_thresholds < 2
-    ):
-        raise ValueError(
-            f"Expected num_thresholds to be an integer > 1. Received: num_thresholds={num_thresholds!r}"
-        )
-    if not isinstance(curve, str) or curve.upper() not in ("ROC", "PR"):
-        raise ValueError(f'Expected curve to be "ROC" or "PR". Received: curve={curve!r}')
-    if summation_method not in ("interpolation", "minoring", "majoring"):
-        raise ValueError(
-            'Expected summation_method to be "interpolation", "minoring" or "majoring". '
-            f"Received: summation_method={summation_method!r}"
-        )
+class FalsePositives(_Count):
+    """The (weighted) number of false positives, ``y_pred > threshold`` where y_true is 0.
+
+    Args:
+        thresholds: a threshold in [0, 1] (default 0.5) or a list of them (a vector result).
+        name: the log key.
+        from_logits: True to apply a sigmoid to y_pred first (a kerasish addition).
+
+    Example:
+        >>> m = FalsePositives()
+        >>> m.update_state(torch.tensor([0, 1, 0, 0]), torch.tensor([0.0, 0.0, 1.0, 1.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    default_name = "false_positives"
+    _counts = ("false_positives",)
 
 
-def _interpolate_pr_auc(tp: Tensor, fp: Tensor, fn: Tensor) -> Tensor:
-    """Keras's interpolated precision-recall AUC (Davis & Goadrich 2006)."""
-    dtp = tp[:-1] - tp[1:]
-    p = tp + fp
-    dp = p[:-1] - p[1:]
-    slope = safe_divide(dtp, dp.clamp(min=0))
-    intercept = tp[1:] - slope * p[1:]
-    both = (p[:-1] > 0) & (p[1:] > 0)
-    ratio = torch.where(both, safe_divide(p[:-1], p[1:].clamp(min=0)), torch.ones_like(p[1:]))
-    increment = safe_divide(
-        slope * (dtp + intercept * torch.log(ratio)), (tp[1:] + fn[1:]).clamp(min=0)
-    )
-    return increment.sum()
+class TrueNegatives(_Count):
+    """The (weighted) number of true negatives, ``y_pred <= threshold`` where y_true is 0.
+
+    Args:
+        thresholds: a threshold in [0, 1] (default 0.5) or a list of them (a vector result).
+        name: the log key.
+        from_logits: True to apply a sigmoid to y_pred first (a kerasish addition).
+
+    Example:
+        >>> m = TrueNegatives()
+        >>> m.update_state(torch.tensor([0, 1, 0, 0]), torch.tensor([0.0, 0.0, 1.0, 0.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    default_name = "true_negatives"
+    _counts = ("true_negatives",)
+
+
+class FalseNegatives(_Count):
+    """The (weighted) number of false negatives, ``y_pred <= threshold`` where y_true is 1.
+
+    Args:
+        thresholds: a threshold in [0, 1] (default 0.5) or a list of them (a vector result).
+        name: the log key.
+        from_logits: True to apply a sigmoid to y_pred first (a kerasish addition).
+
+    Example:
+        >>> m = FalseNegatives()
+        >>> m.update_state(torch.tensor([0, 1, 1, 1]), torch.tensor([0.0, 1.0, 0.0, 0.0]))
+        >>> m.result()
+        tensor(2.)
+    """
+
+    default_name = "false_negatives"
+    _counts = ("false_negatives",)

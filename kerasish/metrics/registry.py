@@ -23,14 +23,52 @@ from kerasish.metrics.accuracy import (
 )
 from kerasish.metrics.adapter import TorchMetricsAdapter, is_torchmetrics
 from kerasish.metrics.base import MeanMetricWrapper, Metric
-from kerasish.metrics.confusion import AUC, Precision, Recall
+from kerasish.metrics.confusion import (
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from kerasish.metrics.curves import (
+    AUC,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+from kerasish.metrics.fscore import F1Score, FBetaScore
+from kerasish.metrics.regression import (
+    CosineSimilarity,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsolutePercentageError,
+    Poisson,
+    R2Score,
+)
 
 __all__ = ["get", "describe", "public_config"]
 
 
 # --------------------------------------------------------------------------- registry
 
-_LOSS_AWARE = (AutoAccuracy, BinaryAccuracy, Precision, Recall, AUC)
+_LOGITS = {"from_logits": None}  # follow the compiled loss's from_logits
+_LOSS_AWARE = (
+    AutoAccuracy,
+    BinaryAccuracy,
+    Precision,
+    Recall,
+    AUC,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+)
 _NAMES: dict[str, tuple[Callable[..., Metric], dict[str, Any]]] = {
     "accuracy": (AutoAccuracy, {}),
     "acc": (AutoAccuracy, {}),
@@ -45,9 +83,24 @@ _NAMES: dict[str, tuple[Callable[..., Metric], dict[str, Any]]] = {
     "mean_absolute_error": (MeanAbsoluteError, {}),
     "rmse": (RootMeanSquaredError, {}),
     "root_mean_squared_error": (RootMeanSquaredError, {}),
-    "precision": (Precision, {"from_logits": None}),
-    "recall": (Recall, {"from_logits": None}),
-    "auc": (AUC, {"from_logits": None}),
+    "precision": (Precision, _LOGITS),
+    "recall": (Recall, _LOGITS),
+    "auc": (AUC, _LOGITS),
+    "true_positives": (TruePositives, _LOGITS),
+    "false_positives": (FalsePositives, _LOGITS),
+    "true_negatives": (TrueNegatives, _LOGITS),
+    "false_negatives": (FalseNegatives, _LOGITS),
+    # Keras's snake-case class names and aliases (metrics.get).
+    "mape": (MeanAbsolutePercentageError, {}),
+    "mean_absolute_percentage_error": (MeanAbsolutePercentageError, {}),
+    "cosine_similarity": (CosineSimilarity, {}),
+    "log_cosh_error": (LogCoshError, {}),
+    "poisson": (Poisson, {}),
+    "kl_divergence": (KLDivergence, {}),
+    "r2_score": (R2Score, {}),
+    "f1_score": (F1Score, {}),
+    "f_beta_score": (FBetaScore, {}),
+    "fbeta_score": (FBetaScore, {}),
 }
 
 
