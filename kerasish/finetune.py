@@ -174,6 +174,12 @@ class Discriminative(optimizers.Optimizer):
                 "Expected a kerasish optimizer recipe or name, such as "
                 f"optimizers.Adam(1e-4). Received: optimizer={optimizer!r}"
             )
+        if not isinstance(inner.learning_rate, int | float):
+            raise TypeError(
+                "Expected a number as the learning rate of a Discriminative optimizer (each "
+                "block's rate is a multiple of it; a LearningRateSchedule is not supported "
+                f"here). Received: learning_rate={inner.learning_rate!r}"
+            )
         param_groups(model, inner.learning_rate, decay=decay)  # validates decay early
         self.inner = inner
         self.model = model

@@ -182,7 +182,12 @@ def test_fine_tune_two_phases(images):
     start, head = params_of(base), head_params(model)
     snapshots = []
 
+    rates = []
+
     class Spy(K.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            rates.append(self.model.optimizer.param_groups[0]["lr"])
+
         def on_epoch_end(self, epoch, logs=None):
             snapshots.append((epoch, params_of(base), [p.requires_grad for p in base.parameters()]))
 
@@ -206,7 +211,8 @@ def test_fine_tune_two_phases(images):
     assert not same_params(start, snapshots[1][1]) and all(snapshots[1][2])
     assert not same_params(head, head_params(model))
     assert history.epoch == [0, 1, 2] and model.history is history
-    assert history.history["learning_rate"] == pytest.approx([1e-3, 1e-4, 1e-4])
+    assert rates == pytest.approx([1e-3, 1e-4, 1e-4])  # each epoch's (Keras: not in logs)
+    assert "learning_rate" not in history.history
     assert len(history.history["val_accuracy"]) == 3
     assert base.trainable
 

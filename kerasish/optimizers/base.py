@@ -1,21 +1,27 @@
-"""Optimizers: ``get(identifier, params)`` and Keras-named optimizers over ``torch.optim``.
+"""Optimizer recipes: ``get(identifier)`` and Keras-named optimizers over ``torch.optim``.
 
 A Keras-named optimizer (``Adam(learning_rate=1e-3, clipnorm=1.0)``) is a recipe: kerasish builds
 the torch optimizer from it once the model is on its device and its lazy layers exist. Keras's
 defaults are kept (for example ``epsilon=1e-7``); ``weight_decay`` is decoupled for Adam and AdamW
 (as in Keras) and torch's L2 form for the others. Gradient clipping (``clipnorm``, ``clipvalue``,
 ``global_clipnorm``) is applied by the trainer between backward and step, after unscaling under
-fp16.
+fp16. ``learning_rate`` may be a ``LearningRateSchedule`` (stepped per optimizer step); the
+torch optimizers recipes build carry Keras's ``learning_rate``/``lr``/``iterations``
+(``kerasish.optimizers.attributes``).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+
+from kerasish.optimizers import schedules
+from kerasish.optimizers.attributes import with_keras_attributes
 
 __all__ = [
     "Optimizer",
@@ -31,6 +37,7 @@ __all__ = [
     "Clipping",
     "clip_gradients",
     "TorchClass",
+    "TorchFactory",
 ]
 
 
@@ -50,7 +57,8 @@ class Optimizer:
     """Base of Keras-named optimizers: holds arguments, builds a ``torch.optim.Optimizer``.
 
     Args:
-        learning_rate: the step size (a float).
+        learning_rate: the step size: a float, or a ``LearningRateSchedule`` (step ``i`` uses
+            ``schedule(i)``).
         weight_decay: decoupled for Adam/AdamW, L2 for the others; None for none.
         clipnorm: clip each parameter's gradient to this norm.
         clipvalue: clip each gradient element to [-clipvalue, clipvalue].
@@ -74,12 +82,7 @@ class Optimizer:
         global_clipnorm: float | None = None,
         **kwargs: Any,
     ):
-        lr = self.default_lr if learning_rate is None else learning_rate
-        if not isinstance(lr, int | float) or isinstance(lr, bool) or lr < 0:
-            raise ValueError(
-                f"Expected learning_rate to be a float >= 0. Received: "
-                f"learning_rate={learning_rate!r}"
-            )
+        lr = _learning_rate(self.default_lr if learning_rate is None else learning_rate)
         for name, v in (
             ("weight_decay", weight_decay),
             ("clipnorm", clipnorm),
@@ -95,31 +98,41 @@ class Optimizer:
                 "Expected at most one of clipnorm and global_clipnorm. Received: "
                 f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
             )
-        self.learning_rate = float(lr)
+        self.learning_rate = lr
         self.weight_decay = weight_decay
         self.clipping = Clipping(clipnorm, clipvalue, global_clipnorm)
         self.kwargs = kwargs
 
     def torch_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of the torch optimizer, from Keras's."""
-        kw = {"lr": self.learning_rate, **self.kwargs}
+        lr = self.learning_rate
+        kw = {"lr": float(lr(0)) if isinstance(lr, schedules.LearningRateSchedule) else lr}
+        kw.update(self.kwargs)
         if self.weight_decay:
             kw["weight_decay"] = self.weight_decay
         return kw
 
     def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
-        """Create the torch optimizer over ``params`` (tensors or param-group dicts)."""
+        """Create the torch optimizer over ``params`` (tensors or param-group dicts), with
+        Keras's ``learning_rate``/``lr``/``iterations`` attributes."""
         kw = self.torch_kwargs()
         accepted = inspect.signature(self.torch_class).parameters
         if "foreach" in accepted and "foreach" not in kw and "fused" not in kw:
             kw["foreach"] = None  # torch picks the fastest path for the device
-        return self.torch_class(params, **kw)
+        return with_keras_attributes(self.torch_class(params, **kw), self.schedule)
+
+    @property
+    def schedule(self) -> schedules.LearningRateSchedule | None:
+        """The ``LearningRateSchedule`` given as ``learning_rate``, or None."""
+        lr = self.learning_rate
+        return lr if isinstance(lr, schedules.LearningRateSchedule) else None
 
     def get_config(self) -> dict[str, Any]:
-        """The arguments, for saving."""
+        """The arguments, for saving (a schedule as ``schedules.serialize``'s dict)."""
+        lr = self.learning_rate
         return {
             "class_name": type(self).__name__,
-            "learning_rate": self.learning_rate,
+            "learning_rate": schedules.serialize(lr) if self.schedule is not None else lr,
             "weight_decay": self.weight_decay,
             **asdict(self.clipping),
             **self.kwargs,
@@ -127,6 +140,20 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+def _learning_rate(value: Any) -> float | schedules.LearningRateSchedule:
+    """A float >= 0 or a schedule (a ``schedules.serialize`` dict is turned back into one)."""
+    if isinstance(value, dict):
+        value = schedules.deserialize(value)
+    if isinstance(value, schedules.LearningRateSchedule):
+        return value
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            "Expected learning_rate to be a float >= 0 or a LearningRateSchedule. Received: "
+            f"learning_rate={value!r}"
+        )
+    return float(value)
 
 
 class SGD(Optimizer):
@@ -282,7 +309,9 @@ def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim
 
     Args:
         identifier: a name ("adam", "sgd", ...), a kerasish ``Optimizer``, a torch optimizer
-            class (built later with its defaults) or a torch optimizer instance (used as is).
+            class (built later with its defaults), a torch optimizer instance (used as is), or
+            a callable ``params -> torch optimizer`` such as
+            ``functools.partial(torch.optim.AdamW, lr=1e-3)``.
 
     Returns:
         A kerasish ``Optimizer`` recipe or the torch optimizer instance.
@@ -293,6 +322,9 @@ def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim
     Example:
         >>> get("adam").learning_rate
         0.001
+        >>> import functools
+        >>> type(get(functools.partial(torch.optim.AdamW, lr=1e-2))).__name__
+        'TorchFactory'
     """
     if isinstance(identifier, Optimizer | torch.optim.Optimizer):
         return identifier
@@ -302,10 +334,13 @@ def get(identifier: Any) -> Optimizer | torch.optim.Optimizer | type[torch.optim
         return identifier()
     if isinstance(identifier, type) and issubclass(identifier, torch.optim.Optimizer):
         return TorchClass(identifier)
+    if callable(identifier) and not isinstance(identifier, type | torch.nn.Module):
+        return TorchFactory(identifier)
     raise ValueError(
         f"Could not interpret optimizer identifier. Expected one of "
-        f"{sorted(_NAMES)}, a kerasish.optimizers.Optimizer, or a torch.optim "
-        f"optimizer class or instance. Received: optimizer={identifier!r}"
+        f"{sorted(_NAMES)}, a kerasish.optimizers.Optimizer, a torch.optim "
+        f"optimizer class or instance, or a callable params -> optimizer (such as "
+        f"functools.partial(torch.optim.AdamW, lr=1e-3)). Received: optimizer={identifier!r}"
     )
 
 
@@ -334,8 +369,66 @@ class TorchClass(Optimizer):
     def torch_kwargs(self) -> dict[str, Any]:
         return {}
 
+    def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
+        return with_keras_attributes(self.torch_class(params))
+
     def get_config(self) -> dict[str, Any]:
         return {"class_name": self.torch_class.__name__, "torch": True}
+
+
+class TorchFactory(Optimizer):
+    """A callable ``params -> torch optimizer`` given by the user (``functools.partial`` of a
+    torch optimizer class, or any function); ``build`` calls it, with no clipping.
+
+    The optimizer it returns gets Keras's ``learning_rate``/``lr``/``iterations``. A partial of
+    an importable class with JSON-able arguments is saved with the model.
+
+    Args:
+        factory: the callable.
+
+    Raises:
+        TypeError: (from ``build``) when the callable does not return a torch optimizer.
+
+    Example:
+        >>> import functools
+        >>> recipe = TorchFactory(functools.partial(torch.optim.AdamW, lr=1e-2))
+        >>> recipe.build(nn.Linear(2, 1).parameters()).learning_rate
+        0.01
+    """
+
+    def __init__(self, factory: Callable[..., torch.optim.Optimizer]):
+        self.factory = factory
+        self.learning_rate = None  # type: ignore[assignment]
+        self.weight_decay = None
+        self.clipping = Clipping()
+        self.kwargs = {}
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
+        opt = self.factory(params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(
+                "Expected the optimizer callable to return a torch.optim.Optimizer. "
+                f"Received: {type(opt).__name__} from optimizer={self.factory!r}"
+            )
+        return with_keras_attributes(opt)
+
+    def get_config(self) -> dict[str, Any]:
+        fn = self.factory
+        if isinstance(fn, functools.partial):
+            return {"factory": fn.func, "args": list(fn.args), "keywords": dict(fn.keywords)}
+        return {"factory": fn, "args": [], "keywords": {}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TorchFactory:
+        """The recipe of ``get_config``'s dict."""
+        fn, args, keywords = config["factory"], config["args"], config["keywords"]
+        return cls(functools.partial(fn, *args, **keywords) if args or keywords else fn)
+
+    def __repr__(self) -> str:
+        return f"TorchFactory({self.factory!r})"
 
 
 def clip_gradients(params: list[torch.Tensor], clipping: Clipping) -> None:

@@ -1,4 +1,4 @@
-"""Utilities: seeding and freezing helpers."""
+"""Seeding, freezing and notebook detection (``kerasish.utils`` re-exports them)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from kerasish.layers.naming import reset_names
+
 __all__ = [
     "set_random_seed",
     "freeze",
     "unfreeze",
     "image_dataset_from_directory",
     "in_notebook",
+    "unpack_x_y_sample_weight",
+    "clear_session",
 ]
 
 
@@ -73,3 +77,59 @@ def in_notebook() -> bool:
         return False
     ip = shell.get_ipython()
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
+    """Split a batch into ``(x, y, sample_weight)``, as ``keras.utils.unpack_x_y_sample_weight``.
+
+    Args:
+        data: ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (a list counts as a
+            tuple).
+
+    Returns:
+        ``(x, y, sample_weight)`` with None for the parts not given.
+
+    Raises:
+        ValueError: for a tuple of more than 3 items.
+
+    Example:
+        >>> unpack_x_y_sample_weight((1, 2))
+        (1, 2, None)
+        >>> unpack_x_y_sample_weight(5)
+        (5, None, None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) == 1:
+        return (data[0], None, None)
+    if len(data) == 2:
+        return (data[0], data[1], None)
+    if len(data) == 3:
+        return (data[0], data[1], data[2])
+    raise ValueError(
+        f"Expected data in the format x, (x,), (x, y) or (x, y, sample_weight). "
+        f"Received: a tuple of {len(data)} items: data={data!r}"
+    )
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Keras's ``clear_session``: restart the automatic layer names (``dense``, ``dense_1``...).
+
+    Args:
+        free_memory: also run the garbage collector and release PyTorch's cached CUDA memory.
+
+    Example:
+        >>> _ = K.layers.Dense(2)
+        >>> clear_session()
+        >>> K.layers.Dense(2).name
+        'dense'
+    """
+    reset_names()
+    if free_memory:
+        import gc
+
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -1,0 +1,179 @@
+"""Keras's optimizer attributes (``learning_rate``, ``lr``, ``iterations``) on the torch
+optimizers kerasish builds, and the per-step learning-rate schedule.
+
+``with_keras_attributes(opt, schedule)`` gives a torch optimizer instance a subclass of its
+own class (same name, same ``step``, ``state_dict`` layout plus an ``"iterations"`` entry) whose
+``learning_rate`` property reads and writes the param groups' ``"lr"``. One step post-hook
+counts the steps taken and, with a schedule, writes ``schedule(iterations)`` into every
+group's ``"lr"``: the value the next step uses, the one TensorBoard and the callbacks read.
+The hook does host arithmetic only (no device sync, no allocation). Torch optimizers the user
+passes in as instances are left as torch made them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+
+from kerasish.optimizers import schedules
+
+__all__ = ["KerasAttributes", "with_keras_attributes"]
+
+
+class KerasAttributes:
+    """Mixed into a torch optimizer class: Keras's ``learning_rate``/``lr``/``iterations``.
+
+    With several param groups, each group keeps its ratio to torch's ``defaults["lr"]``
+    (discriminative learning rates): ``learning_rate`` is that base rate, and setting it, or a
+    schedule, scales every group alike.
+
+    Example:
+        >>> opt = K.optimizers.SGD(0.1).build(nn.Linear(2, 1).parameters())
+        >>> opt.learning_rate = 0.5
+        >>> opt.param_groups[0]["lr"], opt.lr, opt.iterations
+        (0.5, 0.5, 0)
+    """
+
+    _kerasish_iterations: int = 0
+    _kerasish_schedule: Any = None
+    _kerasish_ratios: tuple[float, ...] = ()
+
+    # ------------------------------------------------------------------ Keras attributes
+    @property
+    def iterations(self) -> int:
+        """The number of optimizer steps taken (restored with ``load_state_dict``)."""
+        return self._kerasish_iterations
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the next step uses (the first param group's, over its ratio)."""
+        group, ratio = self.param_groups[0], self._ratio(0)
+        return float(group["lr"]) / ratio
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        if self._kerasish_schedule is not None:
+            raise TypeError(
+                "Expected an optimizer built with a float learning rate: this one follows a "
+                "LearningRateSchedule, so its learning rate is not settable. Received: "
+                f"learning_rate={value!r}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(
+                f"Expected learning_rate to be a float >= 0. Received: learning_rate={value!r}"
+            )
+        self._set_lr(float(value))
+
+    lr = learning_rate  # Keras 2's alias
+
+    @property
+    def schedule(self) -> schedules.LearningRateSchedule | None:
+        """The ``LearningRateSchedule`` the learning rate follows, or None."""
+        return self._kerasish_schedule
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """torch's state dict with ``"iterations"`` added."""
+        state = super().state_dict()  # type: ignore[misc]
+        state["iterations"] = self._kerasish_iterations
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's ``load_state_dict``; also restores ``iterations`` (and the scheduled LR)."""
+        state_dict = dict(state_dict)
+        iterations = state_dict.pop("iterations", None)
+        super().load_state_dict(state_dict)  # type: ignore[misc]
+        if iterations is not None:
+            self._kerasish_iterations = int(iterations)
+        if self._kerasish_schedule is not None:
+            self._set_lr(float(self._kerasish_schedule(self._kerasish_iterations)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        mine = (self._kerasish_iterations, self._kerasish_schedule, self._kerasish_ratios)
+        return {**state, "kerasish": mine}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        mine = state.pop("kerasish", None)
+        super().__setstate__(state)  # type: ignore[misc]
+        if mine is not None:  # unpickling (torch's load_state_dict also calls __setstate__)
+            _install(self, *mine)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        base = next(c for c in type(self).__mro__[1:] if c is not KerasAttributes)
+        return (_rebuild, (base,), self.__getstate__())
+
+    # ------------------------------------------------------------------ helpers
+    def _ratio(self, index: int) -> float:
+        ratios = self._kerasish_ratios
+        return ratios[index] if index < len(ratios) and ratios[index] else 1.0
+
+    def _set_lr(self, value: float) -> None:
+        for i, group in enumerate(self.param_groups):
+            lr = value * self._ratio(i)
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+
+
+def _after_step(opt: Any, args: Any, kwargs: Any) -> None:
+    """The step post-hook: count the step; with a schedule, set the next step's rate."""
+    opt._kerasish_iterations += 1
+    schedule = opt._kerasish_schedule
+    if schedule is not None:
+        opt._set_lr(float(schedule(opt._kerasish_iterations)))
+
+
+@functools.cache
+def keras_class(cls: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
+    """The subclass of a torch optimizer class with Keras's attributes (same name)."""
+    return type(cls.__name__, (KerasAttributes, cls), {"__module__": __name__})
+
+
+def _rebuild(cls: type[torch.optim.Optimizer]) -> Any:
+    return keras_class(cls).__new__(keras_class(cls))
+
+
+def _install(opt: Any, iterations: int, schedule: Any, ratios: tuple[float, ...]) -> None:
+    opt._kerasish_ratios = ratios
+    opt._kerasish_iterations = iterations
+    opt._kerasish_schedule = schedule
+    opt.register_step_post_hook(_after_step)
+
+
+def with_keras_attributes(
+    opt: torch.optim.Optimizer, schedule: schedules.LearningRateSchedule | None = None
+) -> torch.optim.Optimizer:
+    """Give an optimizer kerasish just built Keras's attributes (and a schedule); returns it.
+
+    Args:
+        opt: a torch optimizer instance, fresh (no step taken).
+        schedule: a ``LearningRateSchedule`` the learning rate follows per step, or None.
+
+    Returns:
+        The same object, now an instance of ``keras_class(type(opt))``.
+
+    Raises:
+        TypeError: when ``opt`` is not a torch optimizer.
+
+    Example:
+        >>> opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+        >>> with_keras_attributes(opt).learning_rate
+        0.1
+    """
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise TypeError(f"Expected a torch.optim.Optimizer. Received: optimizer={opt!r}")
+    if isinstance(opt, KerasAttributes):
+        return opt
+    base = opt.defaults.get("lr")
+    base = float(base) if isinstance(base, int | float | torch.Tensor) else 0.0
+    ratios = tuple(float(g["lr"]) / base if base else 1.0 for g in opt.param_groups)
+    opt.__class__ = keras_class(type(opt))
+    _install(opt, 0, schedule, ratios)
+    if schedule is not None:
+        opt._set_lr(float(schedule(0)))  # type: ignore[attr-defined]
+    return opt
