@@ -1,7 +1,8 @@
 """The summary table: layer (type), output shape, parameter count, and totals.
 
 Output shapes come from running the model once on ``model.example_input`` (the batch it was
-built or first fit with) with a forward hook on each listed layer.
+built or first fit with) with a forward hook on each listed layer. A functional model (one
+with ``layer_connections()``) gives its rows itself, with Keras's "Connected to" column.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from kerasish.layers.core import Input as InputLayer
 from kerasish.saving import get_registered_object
 
 __all__ = ["summarize"]
@@ -20,11 +22,21 @@ _WRAPPED = "kerasish.models>Wrapped"  # Model.wrap's class, registered by kerasi
 
 
 def _layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(name, layer)`` rows: a kerasish layer by its Keras name (``dense``, ``dense_1``...),
+    a torch module by its attribute name or index."""
     if hasattr(model, "layers") and isinstance(model.layers, nn.ModuleList):
-        return [(str(i), m) for i, m in enumerate(model.layers)]
-    wrapped = get_registered_object(_WRAPPED)
-    root = model.net if wrapped is not None and isinstance(model, wrapped) else model
-    return list(root.named_children())
+        named = [(str(i), m) for i, m in enumerate(model.layers)]
+    else:
+        wrapped = get_registered_object(_WRAPPED)
+        root = model.net if wrapped is not None and isinstance(model, wrapped) else model
+        named = list(root.named_children())
+    # Keras's Sequential summary leaves its Input out (it holds no weights and changes nothing)
+    return [(_keras_name(m) or key, m) for key, m in named if not isinstance(m, InputLayer)]
+
+
+def _keras_name(module: nn.Module) -> str | None:
+    name = getattr(module, "name", None) if hasattr(type(module), "name") else None
+    return name if isinstance(name, str) and name else None
 
 
 def _shape(out: Any) -> str:
@@ -59,6 +71,41 @@ def _output_shapes(model: nn.Module, layers: list[tuple[str, nn.Module]]) -> dic
     return shapes
 
 
+def counts(module: nn.Module) -> tuple[int, int]:
+    """``(trainable, non-trainable)`` values as Keras counts them: the parameters by
+    ``requires_grad``, and the saved floating-point buffers (BatchNorm's moving mean and
+    variance) as non-trainable; integer counters such as ``num_batches_tracked`` are left out.
+
+    Example:
+        >>> counts(nn.BatchNorm1d(5))
+        (10, 10)
+    """
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    saved = module.state_dict(keep_vars=True)
+    buffers = {id(b) for b in module.buffers()}
+    frozen += sum(v.numel() for v in saved.values() if id(v) in buffers and v.is_floating_point())
+    return trainable, frozen
+
+
+def _rows(model: nn.Module) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    connections = getattr(model, "layer_connections", None)
+    if callable(connections):
+        rows = [(f"{n} ({k})", shape, f"{p:,}", links) for n, k, shape, p, links in connections()]
+        return ("Layer (type)", "Output Shape", "Param #", "Connected to"), rows
+    layers = _layers(model)
+    shapes = _output_shapes(model, layers)
+    rows = [
+        (
+            f"{name} ({type(m).__name__})",
+            shapes.get(id(m), "?"),
+            f"{sum(counts(m)):,}",
+        )
+        for name, m in layers
+    ]
+    return ("Layer (type)", "Output Shape", "Param #"), rows
+
+
 def summarize(model: nn.Module) -> str:
     """Build the summary table of ``model`` (a kerasish model).
 
@@ -75,23 +122,13 @@ def summarize(model: nn.Module) -> str:
             "model.build((None, 64)), start with layers.Input(shape), or call "
             "fit() first. Received: an unbuilt model"
         )
-    layers = _layers(model)
-    shapes = _output_shapes(model, layers)
-    rows = [
-        (
-            f"{name} ({type(m).__name__})",
-            shapes.get(id(m), "?"),
-            f"{sum(p.numel() for p in m.parameters()):,}",
-        )
-        for name, m in layers
-    ]
-    header = ("Layer (type)", "Output Shape", "Param #")
-    widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(3)]
+    header, rows = _rows(model)
+    widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(len(header))]
     line = "".join(h.ljust(w) for h, w in zip(header, widths))
     rule = "=" * len(line)
     body = ["".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    trainable, frozen = counts(model)
+    total = trainable + frozen
     title = f'Model: "{getattr(model, "name", None) or type(model).__name__}"'
     return "\n".join(
         [

@@ -523,11 +523,11 @@ def test_embedding_shapes_and_not_lazy():
     torch.testing.assert_close(layer(float_ids), layer.embedding.weight[[1, 2]].unsqueeze(0))
 
 
-def test_embedding_mask_zero_warns_and_is_ignored():
-    with pytest.warns(UserWarning, match="mask_zero"):
-        layer = layers.Embedding(5, 2, mask_zero=True)
+def test_embedding_mask_zero_masks():
+    layer = layers.Embedding(5, 2, mask_zero=True)
     assert layer.get_config()["mask_zero"] is True
-    assert layer(torch.tensor([[0, 1]])).shape == (1, 2, 2)
+    out = layer(torch.tensor([[0, 1]]))
+    assert out.shape == (1, 2, 2) and out._keras_mask.tolist() == [[False, True]]
     with pytest.raises(ValueError, match=r"Received: input_dim=0"):
         layers.Embedding(0, 2)
 

@@ -87,3 +87,49 @@ def test_several_outputs_are_listed_and_the_mode_is_restored():
 def test_unbuilt_model_says_how_to_build_it():
     with pytest.raises(ValueError, match=r"model\.build\(input_shape\)"):
         summarize(K.Sequential([K.layers.Dense(2)]))
+
+
+def test_functional_rows_have_keras_connected_to_column():
+    # Keras 3's functional summary: one row per layer (inputs first, as InputLayer rows),
+    # "Connected to" as producer[node][tensor] (keras/src/utils/summary_utils.py)
+    a, b = K.models.Input((3,), name="a"), K.models.Input((2,), name="b")
+    shared = nn.Linear(3, 3)
+    h = shared(shared(a))
+    out = K.layers.Dense(1, name="head")(torch.cat([h, b], dim=1))
+    model = K.Model([a, b], out, name="graph")
+    text = summarize(model)
+    lines = text.splitlines()
+    assert lines[0] == 'Model: "graph"' and "Connected to" in lines[2]
+    rows = _rows(text)
+    assert [r[0] for r in rows] == [
+        "a (InputLayer)",
+        "b (InputLayer)",
+        "linear (Linear)",
+        "cat (TorchOp)",
+        "head (Dense)",
+    ]
+    assert rows[2][3] == "a[0][0], linear[0][0]"  # the shared layer's two calls
+    assert rows[3][3] == "linear[1][0], b[0][0]"
+    assert rows[4][3] == "cat[0][0]"
+    x = (torch.randn(2, 3), torch.randn(2, 2))
+    with torch.no_grad():
+        y = model(*x)
+    assert rows[4][1] == str((None, *y.shape[1:])) and rows[0][1] == "(None, 3)"
+    assert [r[2] for r in rows] == ["0", "0", "12", "0", "6"]
+    assert f"Total params: {sum(p.numel() for p in model.parameters())}" in text
+
+
+def test_counts_and_names_as_keras():
+    # Keras 3.15.1 (torch backend): Sequential([Input((10,)), Dense(5), BatchNormalization(),
+    # Dense(3)]).summary() -> dense 55, batch_normalization 20, dense_1 18;
+    # Total params: 93, Trainable params: 83, Non-trainable params: 10 (moving mean/variance)
+    K.utils.clear_session()
+    model = K.Sequential(
+        [K.layers.Input((10,)), K.layers.Dense(5), K.layers.BatchNormalization(), K.layers.Dense(3)]
+    )
+    text = summarize(model)
+    rows = [ln.split()[0] for ln in text.splitlines()[4:] if "(" in ln and "params" not in ln]
+    assert rows == ["dense", "batch_normalization", "dense_1"]
+    assert "Total params: 93" in text and "Trainable params: 83" in text
+    assert "Non-trainable params: 10" in text
+    assert model.summary() is None

@@ -54,7 +54,7 @@ class Application(Model):
         self.pool = _pooling_layer(pooling)
         self.activation = layers_lib.get_activation(classifier_activation)
         self.arch = arch
-        self.weights = weights
+        self.pretrained_weights = weights  # `weights` is Keras's list of weight variables
         self.include_top = include_top
         self.pooling = pooling
         self.classes = classes
@@ -72,7 +72,8 @@ class Application(Model):
             >>> base.preprocess(Image.new("RGB", (320, 240))).unsqueeze(0).shape
             torch.Size([1, 3, 224, 224])
         """
-        weights = self.weights if isinstance(self.weights, WeightsEnum) else None
+        given = self.pretrained_weights
+        weights = given if isinstance(given, WeightsEnum) else None
         return (weights or self.arch.weights.DEFAULT).transforms()
 
     def stages(self) -> list[Stage]:

@@ -17,7 +17,7 @@ __all__ = ["preprocess_input", "decode_predictions"]
 
 def _weights_for(weights: Any) -> WeightsEnum:
     if isinstance(weights, Application):
-        own = weights.weights
+        own = weights.pretrained_weights
         return own if isinstance(own, WeightsEnum) else weights.arch.weights.DEFAULT
     if isinstance(weights, WeightsEnum):
         return weights

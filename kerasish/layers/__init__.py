@@ -21,7 +21,10 @@ Every layer has ``get_config()`` (its constructor arguments) and ``from_config(c
 
 The package has one file per family: ``core``, ``convolution``, ``pooling``, ``normalization``,
 ``recurrent``, ``merging``, ``reshaping``, ``activation_layers``, ``regularization``,
-``preprocessing``, ``augmentation``; ``base`` holds the Layer class, ``activations``
+``preprocessing``, ``augmentation``, ``masking``; ``base`` holds the Layer class, ``api``
+the Keras layer API it shares with ``Model`` (build/call, add_weight, add_loss, masks,
+``training=``), ``weights`` the Keras views of the weights, ``shared`` the shared arguments,
+``naming`` the automatic names, ``activations``
 ``get_activation``, ``checks`` the argument checks and ``layout`` the data formats.
 Import from here.
 
@@ -73,6 +76,7 @@ from kerasish.layers.core import (
     Lambda,
     Reshape,
 )
+from kerasish.layers.masking import Masking
 from kerasish.layers.merging import (
     Add,
     Average,
@@ -186,6 +190,7 @@ _ADDED_LAYERS = (
     Bidirectional,
     TimeDistributed,
     MultiHeadAttention,
+    Masking,
 )
 
 __all__ = [

@@ -3,7 +3,8 @@
 ``padding="valid"`` gives ``L * strides + max(kernel - strides, 0)`` per axis (the kernel
 dilated) and ``"same"`` gives ``L * strides``: torch's output cropped as TensorFlow's
 gradient of a 'same' convolution crops it (the odd element at the end), or zero-padded at
-the end when the stride exceeds the kernel.
+the end when the stride exceeds the kernel. With ``output_padding`` the size is Keras's
+``(L - 1) * strides + k - 2 * pad + output_padding`` (``pad = k // 2`` for "same").
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from kerasish.layers.activations import ActivationLike, get_activation
 from kerasish.layers.base import Layer
 from kerasish.layers.checks import (
     IntOrTuple,
+    check,
     check_bool,
     check_int_tuple,
     check_padding,
     check_positive_int,
+    is_int,
 )
 from kerasish.layers.layout import (
     check_layout,
@@ -45,6 +48,7 @@ class _ConvTranspose(Layer):
         *,
         strides: IntOrTuple = 1,
         padding: str = "valid",
+        output_padding: IntOrTuple | None = None,
         dilation_rate: IntOrTuple = 1,
         activation: ActivationLike = None,
         use_bias: bool = True,
@@ -60,16 +64,40 @@ class _ConvTranspose(Layer):
         self.padding = check_padding(padding)
         self.dilation_rate = check_int_tuple("dilation_rate", dilation_rate, self._rank)
         self.use_bias = check_bool("use_bias", use_bias)
+        self.output_padding = self._check_output_padding(output_padding)
         self.conv = self._lazy_conv(
             filters,
             self.kernel_size,
             stride=self.strides,
             dilation=self.dilation_rate,
             bias=use_bias,
+            **self._torch_padding(),
         )
-        self._crop = self._fit_pads()
+        self._crop = self._fit_pads() if self.output_padding is None else [0] * (2 * self._rank)
         self._activation_id = activation
         self.activation = get_activation(activation)
+
+    def _check_output_padding(self, value: IntOrTuple | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        values = (value,) * self._rank if is_int(value) else value
+        ok = isinstance(values, tuple | list) and len(values) == self._rank
+        ok = ok and all(
+            is_int(v) and 0 <= v < max(s, d)
+            for v, s, d in zip(values, self.strides, self.dilation_rate)
+        )
+        expected = f"None, or {self._rank} non-negative integers each below its stride"
+        check(ok, expected, "output_padding", value)
+        return tuple(values)
+
+    def _torch_padding(self) -> dict[str, tuple[int, ...]]:
+        """With ``output_padding``, Keras's length ``(L - 1) * stride + k' - 2 * pad +
+        output_padding`` (``pad = k' // 2`` for 'same', 0 for 'valid') is torch's own."""
+        if self.output_padding is None:
+            return {}
+        dilated = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
+        pads = tuple(k // 2 if self.padding == "same" else 0 for k in dilated)
+        return {"padding": pads, "output_padding": self.output_padding}
 
     def _fit_pads(self) -> list[int]:
         """``F.pad`` amounts (negative: crop; last axis first) from torch's to Keras's length.
@@ -100,12 +128,23 @@ class _ConvTranspose(Layer):
             y = F.pad(y, self._crop)
         return self.activation(to_channels_last(y) if self._channels_last else y)
 
+    @property
+    def kernel(self) -> Any:
+        """Keras's kernel, a ``Weight`` view in Keras's layout (None before the first call)."""
+        return self.get_weight("kernel")
+
+    @property
+    def bias(self) -> Any:
+        """Keras's bias, a ``Weight`` view (None without one)."""
+        return self.get_weight("bias")
+
     def get_config(self) -> dict[str, Any]:
         return {
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
+            "output_padding": self.output_padding,
             "dilation_rate": self.dilation_rate,
             "activation": self._activation_id,
             "use_bias": self.use_bias,
@@ -143,6 +182,9 @@ class Conv2DTranspose(_ConvTranspose):
         filters: number of output channels.
         kernel_size, strides, dilation_rate: ints or 2-tuples.
         padding: ``"valid"`` or ``"same"`` (output ``H * stride`` by ``W * stride``).
+        output_padding: None, or the extra rows/columns at the end (each below its stride):
+            the output is then ``(H - 1) * stride + k - 2 * pad + output_padding`` with
+            ``pad = k // 2`` for "same" and 0 for "valid", as Keras.
         activation: activation name, callable or module; ``None`` for none.
         use_bias: whether to add a bias.
         data_format: ``"channels_first"`` or ``"channels_last"``; ``None`` means

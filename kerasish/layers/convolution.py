@@ -107,6 +107,16 @@ class _Conv(Layer):
         y = self.conv(x)
         return self.activation(to_channels_last(y) if self._channels_last else y)
 
+    @property
+    def kernel(self) -> Any:
+        """Keras's kernel, a ``Weight`` view in Keras's layout (None before the first call)."""
+        return self.get_weight("kernel")
+
+    @property
+    def bias(self) -> Any:
+        """Keras's bias, a ``Weight`` view (None without one)."""
+        return self.get_weight("bias")
+
     def get_config(self) -> dict[str, Any]:
         return {
             "filters": self.filters,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from kerasish.layers.activations import ActivationLike, get_activation
+from kerasish.layers.api import mark_masking
 from kerasish.layers.base import Layer
 from kerasish.layers.checks import check, check_bool, check_fraction, check_positive_int, is_int
 from kerasish.layers.layout import resolve_data_format
@@ -36,6 +36,10 @@ class Input(Layer):
         >>> inp(torch.ones(2, 3, 32, 32)).shape
         torch.Size([2, 3, 32, 32])
     """
+
+    #: Calling a kerasish layer on an ``Input`` layer builds a functional graph, as Keras's
+    #: ``x = layers.Dense(8)(layers.Input(shape))`` does (``kerasish.models.input``).
+    __kerasish_symbolic__ = True
 
     def __init__(
         self, shape: Sequence[int | None], *, dtype: str | torch.dtype | None = None
@@ -69,7 +73,10 @@ class Dense(Layer):
 
     Wraps :class:`torch.nn.LazyLinear`: the input size is inferred at the first call.
     Input ``(..., features)``, output ``(..., units)``. Weights use torch's default
-    initialization, not Keras's Glorot.
+    initialization unless ``kernel_initializer``/``bias_initializer`` are given (Keras's
+    defaults are ``"glorot_uniform"`` and ``"zeros"``). torch stores the kernel as
+    ``(units, features)``; ``weights``, ``get_weights()`` and ``set_weights()`` show it as
+    Keras's ``(features, units)``.
 
     Args:
         units: number of output features (positive).
@@ -84,6 +91,8 @@ class Dense(Layer):
         >>> layer.linear.in_features
         3
     """
+
+    supports_masking = True
 
     def __init__(
         self, units: int, *, activation: ActivationLike = None, use_bias: bool = True
@@ -100,6 +109,17 @@ class Dense(Layer):
             self._prepare_build(x)
         return self.activation(self.linear(x))
 
+    @property
+    def kernel(self) -> Any:
+        """Keras's kernel: a :class:`~kerasish.layers.weights.Weight` ``(features, units)``
+        view of ``linear.weight`` (None before the first call)."""
+        return self.get_weight("kernel")
+
+    @property
+    def bias(self) -> Any:
+        """Keras's bias (a ``Weight`` view of ``linear.bias``; None without one)."""
+        return self.get_weight("bias")
+
     def get_config(self) -> dict[str, Any]:
         return {"units": self.units, "activation": self._activation_id, "use_bias": self.use_bias}
 
@@ -114,6 +134,8 @@ class Activation(Layer):
         >>> Activation("relu")(torch.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+
+    supports_masking = True
 
     def __init__(self, activation: ActivationLike) -> None:
         super().__init__()
@@ -221,6 +243,8 @@ class Dropout(Layer):
         tensor([1., 1., 1.])
     """
 
+    supports_masking = True
+
     def __init__(self, rate: float) -> None:
         super().__init__()
         self.rate = check_fraction("rate", rate)
@@ -236,13 +260,14 @@ class Embedding(Layer):
     """Maps integer indices ``(N, ...)`` to vectors ``(N, ..., output_dim)``.
 
     Not lazy: the table size is given. Floating indices are cast to int64 (as Keras casts).
-    Weights use torch's N(0, 1) initialization, not Keras's uniform(-0.05, 0.05).
+    Weights use torch's N(0, 1) initialization unless ``embeddings_initializer`` is given
+    (Keras's default is uniform(-0.05, 0.05)).
 
     Args:
         input_dim: vocabulary size (largest index + 1).
         output_dim: size of each vector.
-        mask_zero: accepted for Keras compatibility and otherwise ignored: kerasish layers
-            do not propagate masks, so index 0 is embedded like any other (a warning says so).
+        mask_zero: index 0 is padding: the output carries the mask ``indices != 0``, which
+            the next layers that take a mask (``LSTM``, ``GRU``, ``SimpleRNN``, ...) receive.
 
     Example:
         >>> Embedding(10, 4)(torch.tensor([[1, 2, 3]])).shape
@@ -255,15 +280,20 @@ class Embedding(Layer):
         self.output_dim = check_positive_int("output_dim", output_dim)
         self.mask_zero = check_bool("mask_zero", mask_zero)
         if mask_zero:
-            warnings.warn(
-                "Embedding(mask_zero=True) is ignored: kerasish layers do not propagate "
-                "masks, so index 0 is embedded like any other index.",
-                stacklevel=2,
-            )
+            mark_masking()
         self.embedding = nn.Embedding(input_dim, output_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.embedding(x.long() if x.is_floating_point() else x)
+
+    def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor | None:
+        """``inputs != 0`` with ``mask_zero``, else None.
+
+        Example:
+            >>> Embedding(5, 2, mask_zero=True).compute_mask(torch.tensor([[3, 0]]))
+            tensor([[ True, False]])
+        """
+        return inputs != 0 if self.mask_zero else None
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,9 @@
-"""Recurrent layers: LSTM and GRU over lazy one-layer batch-first torch RNNs."""
+"""Recurrent layers: LSTM, GRU and SimpleRNN over lazy one-layer batch-first torch RNNs.
+
+Without a mask the whole sequence goes to torch's fused RNN; with one (from ``Masking``,
+``Embedding(mask_zero=True)`` or ``mask=``), a ``(N, T)`` boolean tensor, True where a step
+counts, the steps run one by one and masked steps are skipped as Keras skips them.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +79,10 @@ class _RNN(Layer):
         self.rnn = self._lazy_rnn(units)
 
     def forward(
-        self, x: Tensor, initial_state: Tensor | Sequence[Tensor] | None = None
+        self,
+        x: Tensor,
+        initial_state: Tensor | Sequence[Tensor] | None = None,
+        mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, ...]:
         if not self._prepared:
             self._prepare_build(x)
@@ -82,12 +90,43 @@ class _RNN(Layer):
             x = x * F.dropout(x.new_ones(x.shape[0], 1, x.shape[2]), self.dropout)
         if self.go_backwards:
             x = x.flip(1)
-        out, state = self.rnn(x, self._torch_state(initial_state))
+            mask = None if mask is None else mask.flip(1)
+        if mask is None:
+            out, state = self.rnn(x, self._torch_state(initial_state))
+        else:
+            out, state = self._masked_steps(x, mask, self._torch_state(initial_state))
         output = out if self.return_sequences else out[:, -1]
         if not self.return_state:
             return output
         states = state if isinstance(state, tuple) else (state,)
         return (output, *(s[0] for s in states))
+
+    def _masked_steps(self, x: Tensor, mask: Tensor, state: Any) -> tuple[Tensor, Any]:
+        """Step by step, as Keras: a masked step keeps the state and repeats the last output
+        (zeros before the first kept step), so the last output is the last kept step's."""
+        n, steps = x.shape[:2]
+        if state is None:
+            zeros = x.new_zeros(1, n, self.units)
+            state = (zeros, zeros) if self._num_states > 1 else zeros
+        mask = mask.to(torch.bool).reshape(n, steps)
+        last = x.new_zeros(n, self.units)
+        outputs = []
+        for t in range(steps):
+            out, new = self.rnn(x[:, t : t + 1], state)
+            keep = mask[:, t : t + 1]
+            if self._num_states > 1:
+                state = tuple(torch.where(keep, a, b) for a, b in zip(new, state))
+            else:
+                state = torch.where(keep, new, state)
+            last = torch.where(keep, out[:, 0], last)
+            outputs.append(last)
+        return torch.stack(outputs, 1), state
+
+    def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> Any:
+        """The input mask for the returned sequence (``return_sequences``), else None."""
+        if mask is None or not self.return_sequences:
+            return None
+        return [mask] + [None] * self._num_states if self.return_state else mask
 
     def _torch_state(self, initial_state: Tensor | Sequence[Tensor] | None) -> Any:
         """Keras states ``[h, (c)]`` of shape (N, units) to torch's (1, N, units)."""

@@ -27,6 +27,8 @@ class TimeDistributed(Layer):
         torch.Size([2, 5, 4])
     """
 
+    supports_masking = True
+
     def __init__(self, layer: nn.Module) -> None:
         super().__init__()
         check(isinstance(layer, nn.Module), "an nn.Module", "layer", layer, TypeError)
@@ -106,8 +108,11 @@ class Bidirectional(Layer):
         self.backward_layer = backward_layer
         self.merge_mode = merge_mode
 
-    def forward(self, x: Tensor) -> Any:
-        fw, bw = self.forward_layer(x), self.backward_layer(x)
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Any:
+        if mask is None:
+            fw, bw = self.forward_layer(x), self.backward_layer(x)
+        else:
+            fw, bw = self.forward_layer(x, mask=mask), self.backward_layer(x, mask=mask)
         states: list[Tensor] = []
         if self.forward_layer.return_state:
             fw, *fw_states = fw

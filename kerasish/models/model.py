@@ -1,8 +1,14 @@
 """Model: a ``torch.nn.Module`` with Keras's compile/fit/evaluate/predict/summary.
 
 Three ways to get one: ``Sequential([...])``; subclassing ``Model`` with ``__init__`` and
-``forward``; or ``Model.wrap(module)`` for any existing ``nn.Module`` (a torchvision network,
-say), which keeps the module as ``model.net``.
+``forward`` (or Keras-style ``build``/``call``); or ``Model.wrap(module)`` for any existing
+``nn.Module`` (a torchvision network, say), which keeps the module as ``model.net``.
+Every model has Keras's layer API (``kerasish.layers.api.KerasLayerAPI``): ``name``,
+``weights``, ``get_weights``/``set_weights``, ``losses``/``add_loss``, ``layers``,
+``get_layer``, ``model(x, training=False)``.
+
+``Model(inputs, outputs)`` (the functional API) is built by the class that
+``kerasish.models.functional`` registers with :func:`set_functional_factory`.
 """
 
 from __future__ import annotations
@@ -12,17 +18,32 @@ from typing import Any
 import torch
 from torch import nn
 
-from kerasish.layers.inspect import is_built
+from kerasish import optimizers
+from kerasish.layers.api import KerasLayerAPI, default_build
 from kerasish.saving import SavingMixin, register_keras_serializable
 from kerasish.training.state import TrainState
 from kerasish.training.trainer import Trainer
 
-__all__ = ["Model", "Wrapped"]
+__all__ = ["Model", "Wrapped", "set_functional_factory"]
 
 _BATCHNORM = (nn.modules.batchnorm._BatchNorm,)
+_FUNCTIONAL: list[Any] = []
 
 
-class Model(SavingMixin, Trainer, nn.Module):
+def set_functional_factory(factory: Any) -> None:
+    """Make ``Model(inputs, outputs, ...)`` return ``factory(inputs, outputs, ...)``.
+
+    Args:
+        factory: the functional model class (``kerasish.models.functional`` sets it).
+
+    Example:
+        >>> from kerasish.models.functional import Functional
+        >>> set_functional_factory(Functional)  # what kerasish.models.functional does
+    """
+    _FUNCTIONAL[:] = [] if factory is None else [factory]
+
+
+class Model(KerasLayerAPI, SavingMixin, Trainer, nn.Module):
     """Base class of kerasish models; subclass it like ``nn.Module``.
 
     Example:
@@ -35,11 +56,18 @@ class Model(SavingMixin, Trainer, nn.Module):
         >>> net = Net(); net.compile(optimizer="sgd", loss="mse")
     """
 
-    def __init__(self) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and _FUNCTIONAL and (args or "inputs" in kwargs):
+            return super().__new__(_FUNCTIONAL[0])  # a subclass: Python then runs its __init__
+        return super().__new__(cls)
+
+    def __init__(self, *, name: str | None = None) -> None:
         nn.Module.__init__(self)
         self.compiled = False
         self.stop_training = False
         self.train_state = TrainState()
+        self.name = name
+        _ = self.name  # the automatic name is taken at construction, as in Keras
 
     # ---------------------------------------------------------------- wrapping
     @staticmethod
@@ -66,12 +94,24 @@ class Model(SavingMixin, Trainer, nn.Module):
             )
         return Wrapped(module)
 
-    # ---------------------------------------------------------------- building
-    @property
-    def built(self) -> bool:
-        """True once no lazy layer is waiting for its input size."""
-        return is_built(self)
+    # ---------------------------------------------------------------- tools
+    def lr_find(self, x: Any, y: Any = None, **kwargs: Any) -> Any:
+        """An exponential learning-rate sweep that leaves the model as it was (fastai's
+        ``lr_find``); see :func:`kerasish.optimizers.lr_find` for the arguments.
 
+        Returns:
+            An ``LRFindResult`` (``lrs``, ``losses``, ``suggestion_valley``,
+            ``suggestion_steepest``).
+
+        Example:
+            >>> result = model.lr_find(x, y, num_iter=20, batch_size=8)
+            >>> len(result.lrs) <= 20
+            True
+        """
+        return optimizers.lr_find(self, x, y, **kwargs)
+
+    # ---------------------------------------------------------------- building
+    @default_build
     def build(self, input_shape: tuple | list | dict) -> None:
         """Materialise lazy layers from an input shape (Keras style, batch dimension first).
 
@@ -91,6 +131,7 @@ class Model(SavingMixin, Trainer, nn.Module):
             finally:
                 self.train(was)
         self.example_input = example
+        self.built = True
 
     def _device_guess(self) -> torch.device:
         if getattr(self, "device", None) is not None:
@@ -178,9 +219,49 @@ class Model(SavingMixin, Trainer, nn.Module):
 
         return fine_tune(self, x, y, **kwargs)
 
-    def count_params(self) -> int:
-        """The number of parameters."""
-        return sum(p.numel() for p in self.parameters())
+    # ---------------------------------------------------------------- layers
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The model's layers: its ``layers`` module list when it has one, else its direct
+        submodules (``Input`` markers left out), as Keras lists a subclassed model's layers."""
+        own = self._modules.get("layers")
+        if own is not None:
+            return own
+        return [m for m in self.children() if type(m).__name__ != "Input"]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> nn.Module:
+        """A layer by its name or its index in :attr:`layers`.
+
+        Raises:
+            ValueError: when neither or both are given, or no layer has that name/index.
+
+        Example:
+            >>> model = K.Sequential([K.layers.Dense(3, name="hidden"), K.layers.Dense(1)])
+            >>> model.get_layer("hidden") is model.layers[0], model.get_layer(index=1).units
+            (True, 1)
+        """
+        if (name is None) == (index is None):
+            raise ValueError(
+                f"Expected exactly one of name or index. Received: name={name!r}, index={index!r}"
+            )
+        layers = list(self.layers)
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Expected index < {len(layers)} (the number of layers). Received: "
+                    f"index={index}"
+                )
+            return layers[index]
+        for layer in layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        names = [getattr(m, "name", type(m).__name__) for m in layers]
+        raise ValueError(f"Expected a layer name among {names}. Received: name={name!r}")
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names of :attr:`metrics` (``["loss", ...]`` once compiled and fit/evaluated)."""
+        return [m.name for m in self.metrics]
 
 
 @register_keras_serializable(package="kerasish.models")
@@ -202,6 +283,12 @@ class Wrapped(Model):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.net(*args, **kwargs)
+
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The wrapped module's ``layers`` when it has them, else its direct submodules."""
+        own = getattr(self.net, "layers", None)
+        return own if isinstance(own, nn.Module | list) else list(self.net.children())
 
     def __getattr__(self, name: str) -> Any:
         try:

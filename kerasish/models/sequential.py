@@ -12,6 +12,8 @@ from typing import Any
 
 from torch import nn
 
+from kerasish.layers.core import Input as InputLayer
+from kerasish.models.input import KerasTensor
 from kerasish.models.model import Model
 from kerasish.saving import register_keras_serializable
 
@@ -23,8 +25,10 @@ class Sequential(Model):
     """A linear stack of ``nn.Module`` layers (torch modules or ``kerasish.layers``).
 
     Args:
-        layers: the layers, in order. A first ``layers.Input(shape)`` builds the model at once.
-        name: an optional name.
+        layers: the layers, in order. A first ``layers.Input(shape)``, or a first layer given
+            ``input_shape=``/``input_dim=``, builds the model at once.
+        name: the model's name (Keras's automatic ``sequential``, ``sequential_1``, ... when
+            None).
 
     Example:
         >>> model = Sequential([nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)])
@@ -32,8 +36,7 @@ class Sequential(Model):
     """
 
     def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None):
-        super().__init__()
-        self.name = name
+        super().__init__(name=name)
         self.layers = nn.ModuleList()
         self._constructing = True
         for layer in layers or []:
@@ -44,9 +47,14 @@ class Sequential(Model):
     def add(self, layer: nn.Module) -> None:
         """Append a layer.
 
+        A ``K.Input(shape)`` (a KerasTensor) becomes an ``Input`` layer of that shape, as in
+        Keras's ``Sequential([keras.Input((4,)), ...])``.
+
         Raises:
             TypeError: when ``layer`` is not an ``nn.Module``.
         """
+        if isinstance(layer, KerasTensor):
+            layer = InputLayer(tuple(layer.shape)[1:], dtype=layer.dtype)
         if not isinstance(layer, nn.Module):
             raise TypeError(
                 f"Expected an nn.Module (a torch module or a kerasish layer). "
@@ -57,10 +65,16 @@ class Sequential(Model):
             self._build_from_input_layer()
 
     def _build_from_input_layer(self) -> None:
+        """Build at once from a first ``Input(shape)`` or a first layer given Keras's
+        ``input_shape=``/``input_dim=`` (its ``batch_input_shape``)."""
         first = self.layers[0] if len(self.layers) else None
         shape = getattr(first, "shape", None)
         if type(first).__name__ == "Input" and shape is not None:
             self.build((None, *shape))
+            return
+        batch_shape = getattr(first, "batch_input_shape", None)
+        if isinstance(batch_shape, tuple) and not self.built:
+            self.build((None, *batch_shape[1:]))
 
     def pop(self) -> nn.Module:
         """Remove and return the last layer.

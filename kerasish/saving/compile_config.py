@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,7 +37,27 @@ from kerasish.saving.safe_load import Resolver
 
 __all__ = ["CompileDecoder", "describe_compile", "usable"]
 
-_OPTIONS = ("scheduler_interval", "mixed_precision", "jit_compile", "compile_mode", "channels_last")
+_OPTIONS = (
+    "scheduler_interval",
+    "mixed_precision",
+    "jit_compile",
+    "compile_mode",
+    "channels_last",
+    "ema",
+)
+
+
+def _named_scheduler(spec: Any) -> Any:
+    """``compile(lr_scheduler=...)`` as JSON when it is a name or a (name, kwargs) pair."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, tuple | list) and len(spec) == 2 and isinstance(spec[0], str):
+        try:
+            json.dumps(spec[1])
+        except TypeError:
+            return None
+        return [spec[0], spec[1]]
+    return None
 
 
 def describe_compile(model: Any) -> dict[str, Any] | None:
@@ -49,8 +70,13 @@ def describe_compile(model: Any) -> dict[str, Any] | None:
         "optimizer": _described(problems, "optimizer", _optimizer_config, cfg.optimizer),
         "loss": _described(problems, "loss", _loss_config, cfg.loss),
         "metrics": _metrics_config(cfg.metrics, problems),
+        "weighted_metrics": _metrics_config(cfg.weighted_metrics, problems),
         "loss_weights": _described(problems, "loss_weights", encode, cfg.loss_weights),
-        "options": {name: getattr(cfg, name) for name in _OPTIONS},
+        "options": {
+            **{name: getattr(cfg, name) for name in _OPTIONS},
+            # a scheduler by name is plain data; a torch scheduler object is rebuilt by hand
+            "lr_scheduler": _named_scheduler(cfg.lr_scheduler),
+        },
         "problems": problems,
     }
 

@@ -5,8 +5,9 @@
 checked by rebuilding), and any class with ``get_config`` (registered classes, such as
 ``Sequential`` and ``Model.wrap``'s ``Wrapped``, carry their ``registered_name``).
 ``module_from_config(cfg, resolver)`` rebuilds one, taking every class and function the file
-names from a ``safe_load.Resolver``. ``encode``/``decode`` carry config values (tuples, dtypes,
-modules, classes, functions) through JSON.
+names from a ``safe_load.Resolver``. ``encode``/``decode`` carry config values (tuples, slices,
+dtypes, modules, classes, functions, ``torch.Tensor`` methods) through JSON; ``to_json`` and
+``model_from_json`` are Keras's JSON round trip of an architecture (no weights).
 
 Example:
     >>> from kerasish.saving.safe_load import Resolver
@@ -23,7 +24,9 @@ Example:
 from __future__ import annotations
 
 import inspect
+import json
 import sys
+import types
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -44,9 +47,13 @@ __all__ = [
     "encode",
     "init_params",
     "input_shapes",
+    "model_from_json",
     "module_config",
     "module_from_config",
     "object_ref",
+    "tensor_method",
+    "tensor_method_name",
+    "to_json",
 ]
 
 _RNN_ARGS = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout")
@@ -59,6 +66,15 @@ _SKIP_ARGS = {"device", "dtype", "size_average", "reduce", "_weight", "_freeze"}
 _MISSING = object()
 _META_ABOVE = 1 << 20  # parameters
 _LEGACY_MODELS = {"Sequential": "kerasish.models>Sequential", "Wrapped": "kerasish.models>Wrapped"}
+# Tensor methods a file may name beyond the public ones: the operators.
+_TENSOR_DUNDERS = frozenset(
+    f"__{op}__"
+    for op in (
+        "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow "
+        "matmul rmatmul neg pos abs invert and rand or ror xor rxor lshift rshift getitem "
+        "eq ne lt le gt ge"
+    ).split()
+)
 
 
 class Undescribable(Exception):
@@ -86,8 +102,15 @@ def encode(value: Any, where: str) -> Any:
         return {"__dtype__": str(value).removeprefix("torch.")}
     if isinstance(value, nn.Module):
         return {"__module__": module_config(value)}
+    if isinstance(value, slice):
+        return {"__slice__": [encode(v, where) for v in (value.start, value.stop, value.step)]}
+    if value is Ellipsis:
+        return {"__ellipsis__": None}
     if isinstance(value, type):
         return {"__class__": object_ref(value, where)}
+    method = tensor_method_name(value)
+    if method is not None:
+        return {"__tensor_method__": method}
     if callable(value):
         return {"__function__": object_ref(value, where)}
     raise Undescribable(f"{where} holds a {type(value).__name__}, which has no JSON form")
@@ -110,6 +133,46 @@ def object_ref(obj: Any, where: str) -> str:
     raise Undescribable(f"{where} is {obj!r}, which is not reachable as {module}.{qualname}")
 
 
+def tensor_method_name(func: Any) -> str | None:
+    """The name of a ``torch.Tensor`` method or property getter (``"__add__"``, ``"mean"``,
+    ``"T.__get__"``), or None for anything else.
+
+    Example:
+        >>> tensor_method_name(torch.Tensor.__getitem__), tensor_method_name(torch.cat)
+        ('__getitem__', None)
+    """
+    name = getattr(func, "__name__", None)
+    owner = getattr(func, "__self__", None)
+    if name == "__get__" and isinstance(owner, types.GetSetDescriptorType):
+        if inspect.getattr_static(torch.Tensor, owner.__name__, None) is owner:
+            return f"{owner.__name__}.__get__"
+        return None
+    if isinstance(name, str) and getattr(torch.Tensor, name, None) is func:
+        return name
+    return None
+
+
+def tensor_method(name: str) -> Any:
+    """The ``torch.Tensor`` method ``tensor_method_name`` named (public or an operator).
+
+    Raises:
+        ValueError: for a private name or one that is not a Tensor method.
+
+    Example:
+        >>> tensor_method("__add__") is torch.Tensor.__add__
+        True
+    """
+    attr, _, getter = name.partition(".")
+    allowed = (not attr.startswith("_") or attr in _TENSOR_DUNDERS) and getter in ("", "__get__")
+    found = inspect.getattr_static(torch.Tensor, attr, None) if allowed else None
+    if found is None or (getter and not isinstance(found, types.GetSetDescriptorType)):
+        raise ValueError(
+            "Expected a public torch.Tensor method or operator. Received: "
+            f"__tensor_method__={name!r}"
+        )
+    return found.__get__ if getter else getattr(torch.Tensor, attr)
+
+
 def decode(value: Any, resolver: Resolver) -> Any:
     """The value ``encode`` described, with classes and functions from ``resolver``."""
     if isinstance(value, list):
@@ -124,6 +187,12 @@ def decode(value: Any, resolver: Resolver) -> Any:
             return getattr(torch, inner)
         if key == "__module__":
             return module_from_config(inner, resolver)
+        if key == "__slice__":
+            return slice(*decode(inner, resolver))
+        if key == "__ellipsis__":
+            return Ellipsis
+        if key == "__tensor_method__":
+            return tensor_method(inner)
         if key in ("__class__", "__function__"):
             return resolver.ref(inner, "class" if key == "__class__" else "function")
     return {k: decode(v, resolver) for k, v in value.items()}
@@ -138,7 +207,7 @@ def module_config(module: nn.Module) -> dict[str, Any]:
     Raises:
         Undescribable: naming the part that has no description.
     """
-    cls = type(module)
+    cls = described_class(type(module))
     if layers_lib.LAYERS.get(cls.__name__) is cls:
         config = encode(module.get_config(), cls.__name__)
         return {"package": "kerasish.layers", "class_name": cls.__name__, "config": config}
@@ -156,6 +225,48 @@ def module_config(module: nn.Module) -> dict[str, Any]:
     )
 
 
+def to_json(model: nn.Module, **kwargs: Any) -> str:
+    """The architecture of ``model`` as a JSON string (Keras's ``model.to_json()``; no weights).
+
+    Args:
+        model: a model (or module) kerasish can describe.
+        **kwargs: passed to ``json.dumps`` (``indent=2``, ...).
+
+    Raises:
+        ValueError: when a part of the model has no description (naming it).
+
+    Example:
+        >>> text = to_json(K.Sequential([nn.Linear(3, 2)]))
+        >>> json.loads(text)["registered_name"]
+        'kerasish.models>Sequential'
+    """
+    try:
+        return json.dumps(module_config(model), **kwargs)
+    except Undescribable as e:
+        raise ValueError(f"Expected a model kerasish can describe. Received: {e}") from e
+
+
+def model_from_json(
+    json_string: str, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
+) -> nn.Module:
+    """The model ``to_json`` described, with new weights (Keras's ``model_from_json``).
+
+    Args:
+        json_string: what ``to_json`` (or ``model.to_json()``) returned.
+        custom_objects: ``{name: class or function}`` for unregistered classes it names.
+        safe_mode: resolve names only to registered, custom or torch/kerasish objects.
+
+    Raises:
+        ValueError: for a class safe mode refuses.
+
+    Example:
+        >>> model = model_from_json(to_json(K.Sequential([nn.Linear(3, 2)])))
+        >>> type(model).__name__, model(torch.ones(1, 3)).shape
+        ('Sequential', torch.Size([1, 2]))
+    """
+    return module_from_config(json.loads(json_string), Resolver(custom_objects, safe_mode))
+
+
 def architecture(model: nn.Module) -> tuple[dict[str, Any] | None, str | None]:
     """``(module_config(model), None)``, or ``(None, why not)``."""
     try:
@@ -168,8 +279,22 @@ def _is_torch_module(cls: type) -> bool:
     return cls.__module__.startswith("torch.nn.modules") and getattr(nn, cls.__name__, None) is cls
 
 
+def described_class(cls: type) -> type:
+    """The class a module is described by: FSDP2's ``fully_shard`` swaps in a subclass
+    ``FSDP<Name>(FSDPModule, <Name>)``, which stands for the class it shards.
+
+    Example:
+        >>> described_class(nn.Linear) is nn.Linear
+        True
+    """
+    bases = cls.__bases__
+    if len(bases) == 2 and bases[0].__name__ == "FSDPModule":
+        return bases[1]
+    return cls
+
+
 def _torch_module_config(module: nn.Module) -> dict[str, Any]:
-    cls = type(module)
+    cls = described_class(type(module))
     cfg: dict[str, Any] = {"package": "torch.nn", "class_name": cls.__name__}
     if isinstance(module, nn.ModuleList):
         cfg["layers"] = [module_config(m) for m in module]
@@ -198,7 +323,7 @@ def init_params(cls: type) -> list[tuple[str, Any]]:
 def _torch_module_args(module: nn.Module) -> dict[str, Any]:
     """Constructor arguments of a torch.nn module, read from its same-named attributes."""
     args = {}
-    for name, default in init_params(type(module)):
+    for name, default in init_params(described_class(type(module))):
         value = getattr(module, name, _MISSING)
         if name == "bias" and (value is None or isinstance(value, torch.Tensor)):
             value = value is not None
@@ -216,7 +341,7 @@ def _torch_module_args(module: nn.Module) -> dict[str, Any]:
 def _check_rebuild(module: nn.Module, args: dict[str, Any]) -> None:
     """Rebuild ``module`` from ``args`` and compare; big modules are rebuilt on the meta
     device (small ones on the CPU: the first meta initialisation costs torch seconds)."""
-    cls = type(module)
+    cls = described_class(type(module))
     big = sum(p.numel() for p in module.parameters()) > _META_ABOVE
     with torch.random.fork_rng(devices=[]):
         try:
@@ -228,7 +353,8 @@ def _check_rebuild(module: nn.Module, args: dict[str, Any]) -> None:
                 raise Undescribable(f"{cls.__name__}(**{args}) fails: {e}") from e
         except Exception as e:  # noqa: BLE001
             raise Undescribable(f"{cls.__name__}(**{args}) fails: {e}") from e
-    if repr(twin) != repr(module) or _shapes(twin) != _shapes(module):
+    seen = f"{cls.__name__}({module.extra_repr()})" if cls is not type(module) else repr(module)
+    if repr(twin) != seen or _shapes(twin) != _shapes(module):
         raise Undescribable(
             f"{cls.__name__}: the arguments read from its attributes ({args}) rebuild "
             f"{twin!r}, not {module!r}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
 import os
 import warnings
@@ -168,10 +169,14 @@ def _require(module: str, what: str) -> Any:
         raise ImportError(f"{what} needs the {module} package: {_EXPORT_EXTRA}") from e
 
 
-def _dynamic_shapes(args: tuple[torch.Tensor, ...], dynamic_batch: bool) -> Any:
+def _dynamic_shapes(model: Any, args: tuple[torch.Tensor, ...], dynamic_batch: bool) -> Any:
     if not dynamic_batch:
         return None
-    return tuple({0: torch.export.Dim.AUTO} for _ in args)
+    specs = tuple({0: torch.export.Dim.AUTO} for _ in args)
+    params = inspect.signature(model.forward).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return (specs,)  # forward(*inputs) (a functional model): one spec for the *args tuple
+    return specs
 
 
 def _export_onnx(model, args, path, dynamic_batch, verify, opset_version) -> Any:
@@ -185,7 +190,7 @@ def _export_onnx(model, args, path, dynamic_batch, verify, opset_version) -> Any
             tmp,
             dynamo=True,
             external_data=False,
-            dynamic_shapes=_dynamic_shapes(args, dynamic_batch),
+            dynamic_shapes=_dynamic_shapes(model, args, dynamic_batch),
             opset_version=opset_version,
             verbose=False,
         )
@@ -208,7 +213,9 @@ def _export_torchscript(model, args, path, dynamic_batch, verify, opset_version)
 
 
 def _export_torch_export(model, args, path, dynamic_batch, verify, opset_version) -> Any:
-    program = torch.export.export(model, args, dynamic_shapes=_dynamic_shapes(args, dynamic_batch))
+    program = torch.export.export(
+        model, args, dynamic_shapes=_dynamic_shapes(model, args, dynamic_batch)
+    )
     with atomic_path(path) as tmp:
         torch.export.save(program, tmp)
     if verify:

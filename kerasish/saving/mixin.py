@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from kerasish.saving.configs import to_json
 from kerasish.saving.export import export_model
 from kerasish.saving.model_file import save_model
 from kerasish.saving.weights import load_weights, save_weights
@@ -22,13 +23,15 @@ __all__ = ["SavingMixin"]
 
 
 class SavingMixin:
-    """``save``, ``save_weights``, ``load_weights`` and ``export`` for ``kerasish.Model``.
+    """``save``, ``save_weights``, ``load_weights``, ``export`` and ``to_json`` for
+    ``kerasish.Model``.
 
-    See ``kerasish.saving.save_model``, ``save_weights``, ``load_weights`` and
-    ``export_model`` for the arguments.
+    See ``kerasish.saving.save_model``, ``save_weights``, ``load_weights``, ``export_model``
+    and ``kerasish.saving.configs.to_json`` for the arguments.
     """
 
     save = save_model
+    to_json = to_json
     save_weights = save_weights
     load_weights = load_weights
     export = export_model

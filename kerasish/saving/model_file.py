@@ -49,6 +49,7 @@ from kerasish.saving.configs import (
     architecture,
     decode,
     decode_shapes,
+    described_class,
     input_shapes,
     module_from_config,
 )
@@ -56,7 +57,7 @@ from kerasish.saving.safe_load import Resolver, safe_torch_load
 from kerasish.saving.weights import (
     WEIGHT_SUFFIXES,
     apply_state,
-    is_sharded,
+    optimizer_state,
     safetensors_bytes,
     state_tensors,
 )
@@ -93,9 +94,7 @@ def save_model(
     """
     path = _model_path(filepath)
     state = state_tensors(model)
-    if include_optimizer and is_sharded(model):
-        warnings.warn("The optimizer state of an FSDP-sharded model is not saved.", stacklevel=2)
-        include_optimizer = False
+    optimizer = optimizer_state(model) if include_optimizer else None  # FSDP: gathered, collective
     if not is_chief():
         return
     arch, reason = architecture(model)
@@ -109,8 +108,8 @@ def save_model(
         "compile.json": json.dumps(describe_compile(model), indent=2).encode(),
         "model.safetensors": safetensors_bytes(state),
     }
-    if include_optimizer:
-        members.update(_optimizer_members(model))
+    if optimizer is not None:
+        members.update(_optimizer_members(model, optimizer))
     write_archive(path, _metadata(model, reason), members, overwrite=overwrite)
 
 
@@ -205,8 +204,8 @@ def _metadata(model: nn.Module, reason: str | None) -> dict[str, Any]:
         "kerasish_version": sys.modules["kerasish"].__version__,
         "torch_version": torch.__version__,
         "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "class_name": type(model).__qualname__,
-        "module": type(model).__module__,
+        "class_name": described_class(type(model)).__qualname__,
+        "module": described_class(type(model)).__module__,
         "architecture_missing_because": reason,
     }
 
@@ -223,10 +222,8 @@ def _torch_bytes(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def _optimizer_members(model: nn.Module) -> dict[str, bytes]:
-    opt = getattr(model, "optimizer", None)
-    if opt is None:
-        return {}
+def _optimizer_members(model: nn.Module, state: dict) -> dict[str, bytes]:
+    opt = model.optimizer
     names = {id(p): name for name, p in model.named_parameters()}
     groups = [[names.get(id(p)) for p in g["params"]] for g in opt.param_groups]
     if any(None in g for g in groups):
@@ -237,7 +234,7 @@ def _optimizer_members(model: nn.Module) -> dict[str, bytes]:
         )
         return {}
     members = {
-        "optimizer.pt": _torch_bytes(opt.state_dict()),
+        "optimizer.pt": _torch_bytes(state),
         "optimizer.json": json.dumps({"param_groups": groups}).encode(),
     }
     scaler = getattr(getattr(model, "train_state", None), "scaler", None)
@@ -325,6 +322,7 @@ def _recompile(
             optimizer=optimizer,
             loss=decoder.loss(cfg["loss"]),
             metrics=decoder.metrics(cfg["metrics"]),
+            weighted_metrics=decoder.metrics(cfg.get("weighted_metrics", [])),
             loss_weights=decode(cfg["loss_weights"], resolver),
             device=device if device is not None else "auto",
             **cfg["options"],

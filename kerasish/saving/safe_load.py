@@ -139,7 +139,9 @@ def _is_tensor_function(obj: Any) -> bool:
     module = getattr(obj, "__module__", None)
     if module in _TORCH_C_OP_MODULES:
         return inspect.isbuiltin(obj)
-    return module in _FUNCTION_MODULES and (inspect.isfunction(obj) or inspect.isbuiltin(obj))
+    # K.ops's functions live in its submodules (kerasish.ops.nn, kerasish.ops.elementwise...)
+    known = module in _FUNCTION_MODULES or (module or "").startswith("kerasish.ops.")
+    return known and (inspect.isfunction(obj) or inspect.isbuiltin(obj))
 
 
 # What a file may name, by the place that names it.

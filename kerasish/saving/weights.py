@@ -41,6 +41,7 @@ __all__ = [
     "apply_state",
     "is_sharded",
     "load_weights",
+    "optimizer_state",
     "safetensors_bytes",
     "save_weights",
     "state_tensors",
@@ -160,6 +161,20 @@ def state_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     if odd:
         raise TypeError(f"Expected only tensors in the state dict. Received: extra state {odd[:5]}")
     return {k: v.detach().cpu() for k, v in state.items()}
+
+
+def optimizer_state(model: nn.Module) -> dict | None:
+    """The model's optimizer state dict in torch's layout; None when it has no optimizer.
+
+    Under FSDP the shards are gathered (a collective: every rank must call it) and non-zero
+    ranks get an empty dict; the result loads into an unsharded optimizer as it is.
+    """
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
+        return None
+    from kerasish.distribute.fsdp import full_optimizer_state_dict
+
+    return full_optimizer_state_dict(model, opt)
 
 
 def is_sharded(model: nn.Module) -> bool:
