@@ -57,7 +57,13 @@ from kerasish.distribute.env import (
     is_distributed,
     is_main_process,
 )
-from kerasish.distribute.fsdp import full_state_dict, is_fsdp, load_full_state_dict
+from kerasish.distribute.fsdp import (
+    full_optimizer_state_dict,
+    full_state_dict,
+    is_fsdp,
+    load_full_optimizer_state_dict,
+    load_full_state_dict,
+)
 from kerasish.distribute.launcher import launch
 from kerasish.distribute.strategy import Distributed, SingleProcess, Strategy, setup
 
@@ -73,6 +79,8 @@ __all__ = [
     "launch",
     "full_state_dict",
     "load_full_state_dict",
+    "full_optimizer_state_dict",
+    "load_full_optimizer_state_dict",
     "is_fsdp",
     "setup",
     "Strategy",

@@ -326,7 +326,9 @@ class Distributed:
 
 
 def _steers_batches(callbacks: Any, cb: Any) -> bool:
-    if getattr(cb, "rank_zero_only", False):
+    """Whether ``cb``'s batch hooks may set ``stop_training`` (then every rank agrees on it
+    after each batch); a callback that never does says ``steers_training = False``."""
+    if getattr(cb, "rank_zero_only", False) or not getattr(cb, "steers_training", True):
         return False
     return callbacks.overrides(cb, "on_train_batch_end") or callbacks.overrides(
         cb, "on_train_batch_begin"
