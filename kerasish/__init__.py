@@ -9,27 +9,45 @@ Example:
 """
 
 from kerasish import (
+    activations,
     applications,
     callbacks,
     config,
+    constraints,
+    data,
     datasets,
     devices,
     distribute,
+    initializers,
     layers,
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
+    regularizers,
+    saving,
     utils,
 )
-from kerasish.models import Model, Sequential
+from kerasish.models import Input, KerasTensor, Model, Sequential
 
 # The one source of the version: pyproject.toml reads this literal (without importing kerasish).
 __version__ = "0.1.0"
 
 __all__ = [
+    "Input",
+    "KerasTensor",
     "Model",
     "Sequential",
+    "activations",
+    "constraints",
+    "data",
+    "initializers",
+    "ops",
+    "random",
+    "regularizers",
+    "saving",
     "applications",
     "callbacks",
     "config",

@@ -130,7 +130,9 @@ cells = [
         "    model, train, base=base, freeze_epochs=1, epochs=1,\n"
         "    fine_tune_learning_rate=1e-4, lr_decay=0.7, validation_data=val,\n"
         ")\n"
-        'history.history["learning_rate"], history.history["val_accuracy"]'
+        "# the rates the fine-tuning phase ended with, one per param group (input -> head)\n"
+        "print([f\"{g['lr']:.1e}\" for g in model.optimizer.param_groups])\n"
+        'history.history["val_accuracy"]'
     ),
 ]
 

@@ -22,7 +22,8 @@ assert probs.shape == (360, 10)
 assert model.evaluate(x_test, y_test, verbose=0)[1] > 0.8
 """,
     "compile": """
-assert history.history["learning_rate"] == [0.1, 0.05, 0.025]
+assert rates == [0.1, 0.05, 0.025]
+assert "learning_rate" not in history.history
 """,
     "Pretrained backbones": """
 assert all(p.requires_grad for p in base.parameters())
