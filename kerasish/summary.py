@@ -88,29 +88,62 @@ def counts(module: nn.Module) -> tuple[int, int]:
     return trainable, frozen
 
 
-def _rows(model: nn.Module) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+def _nested(layers: list[tuple[str, nn.Module]], depth: int = 0) -> list[tuple[str, nn.Module]]:
+    """The rows with each layer's sublayers below it, indented (``expand_nested=True``)."""
+    out = []
+    for name, m in layers:
+        out.append(("  " * depth + name, m))
+        if callable(getattr(m, "fit", None)) or isinstance(m, nn.Sequential):  # a model
+            out += _nested(_layers(m), depth + 1)
+    return out
+
+
+def _trainable(module: nn.Module | None) -> str:
+    """Keras's "Trainable" column: Y, N, or - for a layer without weights."""
+    params = [] if module is None else list(module.parameters())
+    if not params:
+        return "-"
+    return "Y" if any(p.requires_grad for p in params) else "N"
+
+
+def _rows(
+    model: nn.Module, expand_nested: bool, show_trainable: bool
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     connections = getattr(model, "layer_connections", None)
     if callable(connections):
+        header = ("Layer (type)", "Output Shape", "Param #", "Connected to")
         rows = [(f"{n} ({k})", shape, f"{p:,}", links) for n, k, shape, p, links in connections()]
-        return ("Layer (type)", "Output Shape", "Param #", "Connected to"), rows
+        if show_trainable:
+            names = set(getattr(model, "layer_names", []))
+            modules = [model.get_layer(n) if n in names else None for n, *_ in connections()]
+            rows = [(*r, _trainable(m)) for r, m in zip(rows, modules, strict=True)]
+            header = (*header, "Trainable")
+        return header, rows
     layers = _layers(model)
-    shapes = _output_shapes(model, layers)
+    shapes = _output_shapes(model, _nested(layers) if expand_nested else layers)
+    if expand_nested:
+        layers = _nested(layers)
     rows = [
-        (
-            f"{name} ({type(m).__name__})",
-            shapes.get(id(m), "?"),
-            f"{sum(counts(m)):,}",
-        )
+        (f"{name} ({type(m).__name__})", shapes.get(id(m), "?"), f"{sum(counts(m)):,}")
         for name, m in layers
     ]
-    return ("Layer (type)", "Output Shape", "Param #"), rows
+    header = ("Layer (type)", "Output Shape", "Param #")
+    if show_trainable:
+        rows = [(*r, _trainable(m)) for r, (_, m) in zip(rows, layers, strict=True)]
+        header = (*header, "Trainable")
+    return header, rows
 
 
-def summarize(model: nn.Module) -> str:
+def summarize(model: nn.Module, expand_nested: bool = False, show_trainable: bool = False) -> str:
     """Build the summary table of ``model`` (a kerasish model).
 
     Output shapes come from the example batch the model was built with (``build()`` or the
     first ``fit``); without one they show as "?".
+
+    Args:
+        model: the model.
+        expand_nested: also list the layers inside nested models (indented), as Keras's.
+        show_trainable: add Keras's "Trainable" column (Y, N, or - without weights).
 
     Raises:
         ValueError: when lazy layers are not built yet.
@@ -122,7 +155,7 @@ def summarize(model: nn.Module) -> str:
             "model.build((None, 64)), start with layers.Input(shape), or call "
             "fit() first. Received: an unbuilt model"
         )
-    header, rows = _rows(model)
+    header, rows = _rows(model, expand_nested, show_trainable)
     widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(len(header))]
     line = "".join(h.ljust(w) for h, w in zip(header, widths))
     rule = "=" * len(line)

@@ -133,3 +133,24 @@ def test_counts_and_names_as_keras():
     assert "Total params: 93" in text and "Trainable params: 83" in text
     assert "Non-trainable params: 10" in text
     assert model.summary() is None
+
+
+def test_expand_nested_and_show_trainable():
+    # Keras's summary(expand_nested=True, show_trainable=True): nested layers indented below
+    # their model, a Trainable column of Y / N (frozen) / - (no weights)
+    inner = K.Sequential([K.layers.Dense(4), K.layers.BatchNormalization()], name="block")
+    model = K.Sequential([K.layers.Input((6,)), inner, K.layers.Dense(2, name="out")])
+    inner.layers[0].trainable = False
+    lines = summarize(model, expand_nested=True, show_trainable=True).splitlines()
+    assert lines[2].split()[-1] == "Trainable"
+    rules = [i for i, ln in enumerate(lines) if set(ln) == {"="}]
+    table = lines[rules[1] + 1 : rules[2]]
+    assert [(ln.startswith("  "), ln.split()[-1]) for ln in table] == [
+        (False, "Y"),  # block: some weights train
+        (True, "N"),  # its Dense, frozen
+        (True, "Y"),  # its BatchNormalization
+        (False, "Y"),  # out
+    ]
+    assert "Trainable params: 18" in "\n".join(lines)  # 4 + 4 of BatchNorm, 10 of out
+    plain = summarize(model).splitlines()
+    assert not any(ln.startswith("  ") for ln in plain) and "Trainable" not in plain[2]

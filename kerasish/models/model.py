@@ -184,19 +184,24 @@ class Model(KerasLayerAPI, SavingMixin, Trainer, nn.Module):
         return self
 
     # ---------------------------------------------------------------- summary
-    def summary(self, print_fn: Any = None) -> None:
+    def summary(
+        self, print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False
+    ) -> None:
         """Print a table: layer (type), output shape, parameters, and totals (as Keras,
         it returns None; ``kerasish.summary.summarize(model)`` returns the text).
 
         Args:
             print_fn: called with the table's text (default ``print``).
+            expand_nested: also list the layers of nested models, indented.
+            show_trainable: add a "Trainable" column (Y, N, or - for a layer without weights).
 
         Raises:
             ValueError: when lazy layers are not built yet, saying how to build them.
         """
         from kerasish.summary import summarize
 
-        (print if print_fn is None else print_fn)(summarize(self))
+        text = summarize(self, expand_nested=expand_nested, show_trainable=show_trainable)
+        (print if print_fn is None else print_fn)(text)
 
     def fine_tune(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train the head with ``base`` frozen, then unfreeze it at lower learning rates.
