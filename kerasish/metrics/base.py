@@ -270,6 +270,7 @@ class Mean(Metric):
             self.count += sample_weight
             return
         if isinstance(values, Tensor):
+            values = values.detach()  # a state never holds an autograd graph (a loss passed in)
             self._follow(values)
         else:
             values = torch.as_tensor(values, dtype=torch.float32, device=self._device)

@@ -30,6 +30,19 @@ _BATCHNORM = (nn.modules.batchnorm._BatchNorm,)
 _FUNCTIONAL: list[Any] = []
 
 
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def _functional_subclass(cls: type) -> type:
+    """``cls`` with the functional model class after it (made once per class)."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, _FUNCTIONAL[0]), {"__module__": cls.__module__})
+        made.__qualname__ = cls.__qualname__
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
+
+
 def set_functional_factory(factory: Any) -> None:
     """Make ``Model(inputs, outputs, ...)`` return ``factory(inputs, outputs, ...)``.
 
@@ -57,8 +70,13 @@ class Model(KerasLayerAPI, SavingMixin, Trainer, nn.Module):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        if cls is Model and _FUNCTIONAL and (args or "inputs" in kwargs):
+        functional = _FUNCTIONAL and (args or "inputs" in kwargs)
+        if functional and cls is Model:
             return super().__new__(_FUNCTIONAL[0])  # a subclass: Python then runs its __init__
+        if functional and cls.__init__ is Model.__init__ and not issubclass(cls, _FUNCTIONAL[0]):
+            # Keras's functional subclass: `class Custom(K.Model)` overriding train_step only,
+            # built as Custom(inputs, outputs); the graph comes from a Functional mixed in
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *, name: str | None = None) -> None:

@@ -40,6 +40,32 @@ class KerasAttributes:
     _kerasish_schedule: Any = None
     _kerasish_ratios: tuple[float, ...] = ()
 
+    # ------------------------------------------------------------------ Keras methods
+    def apply(self, grads: Any, trainable_variables: Any = None) -> None:
+        """Keras's ``optimizer.apply``: one step with these gradients.
+
+        Args:
+            grads: one gradient per variable (tensors, or None to skip one).
+            trainable_variables: the parameters (or kerasish weight views with ``.value``)
+                the gradients belong to; None: those already holding their ``.grad``.
+
+        Example:
+            >>> layer = nn.Linear(2, 1)
+            >>> opt = K.optimizers.SGD(0.1).build(layer.parameters())
+            >>> opt.apply([torch.ones(1, 2), torch.ones(1)], [layer.weight, layer.bias])
+            >>> opt.iterations
+            1
+        """
+        if trainable_variables is not None:
+            for g, v in zip(grads, trainable_variables, strict=True):
+                getattr(v, "value", v).grad = g
+        self.step()
+
+    def apply_gradients(self, grads_and_vars: Any) -> None:
+        """Keras's ``optimizer.apply_gradients([(grad, variable), ...])``: one step."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     # ------------------------------------------------------------------ Keras attributes
     @property
     def iterations(self) -> int:
