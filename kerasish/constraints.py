@@ -22,6 +22,7 @@ from typing import Any
 
 from torch import Tensor
 
+from kerasish import identifiers
 from kerasish.ops.core import convert_to_tensor
 
 __all__ = [
@@ -233,10 +234,7 @@ def serialize(constraint: Constraint) -> dict[str, Any]:
         >>> serialize(MaxNorm())["config"]
         {'max_value': 2, 'axis': 0}
     """
-    if not isinstance(constraint, Constraint):
-        raise TypeError(f"Expected a Constraint. Received: constraint={constraint!r}")
-    return {"module": "kerasish.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}  # fmt: skip
+    return identifiers.serialize(constraint, Constraint, "kerasish.constraints", "constraint")
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Constraint:
@@ -256,18 +254,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         >>> deserialize({"class_name": "UnitNorm", "config": {"axis": 1}})
         UnitNorm(axis=1)
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Expected a dict with 'class_name' and 'config'. Received: config={config!r}"
-        )
-    table = {**_ALL, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError(
-            f"Could not interpret constraint identifier. Expected one of {sorted(table)}. "
-            f"Received: class_name={name!r}"
-        )
-    return table[name].from_config(config.get("config") or {})
+    return identifiers.deserialize(config, _ALL, "constraint", custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -287,14 +274,4 @@ def get(identifier: Any) -> Any:
         >>> get("non_neg")
         NonNeg()
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return identifiers.get(identifier, _ALL, Constraint, "constraint")

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from kerasish import random
+from kerasish import identifiers, random
 from kerasish.ops.core import standardize_dtype
 
 __all__ = [
@@ -488,10 +488,7 @@ def serialize(initializer: Initializer) -> dict[str, Any]:
         >>> serialize(GlorotUniform(seed=1))["config"]
         {'seed': 1}
     """
-    if not isinstance(initializer, Initializer):
-        raise TypeError(f"Expected an Initializer. Received: initializer={initializer!r}")
-    return {"module": "kerasish.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}  # fmt: skip
+    return identifiers.serialize(initializer, Initializer, "kerasish.initializers", "initializer")
 
 
 def deserialize(
@@ -513,18 +510,7 @@ def deserialize(
         >>> deserialize({"class_name": "HeNormal", "config": {"seed": 2}})
         HeNormal(seed=2)
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Expected a dict with 'class_name' and 'config'. Received: config={config!r}"
-        )
-    table = {**_ALL, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError(
-            f"Could not interpret initializer identifier. Expected one of {sorted(table)}. "
-            f"Received: class_name={name!r}"
-        )
-    return table[name].from_config(config.get("config") or {})
+    return identifiers.deserialize(config, _ALL, "initializer", custom_objects)
 
 
 def get(identifier: Any) -> Callable[..., Tensor] | None:
@@ -545,17 +531,7 @@ def get(identifier: Any) -> Callable[..., Tensor] | None:
         >>> get("glorot_uniform")
         GlorotUniform(seed=None)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return identifiers.get(identifier, _ALL, Initializer, "initializer")
 
 
 @torch.no_grad()

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from kerasish import identifiers
 from kerasish.ops.core import convert_to_tensor
 
 __all__ = [
@@ -226,10 +227,7 @@ def serialize(regularizer: Regularizer) -> dict[str, Any]:
         >>> serialize(L2())["config"]
         {'l2': 0.01}
     """
-    if not isinstance(regularizer, Regularizer):
-        raise TypeError(f"Expected a Regularizer. Received: regularizer={regularizer!r}")
-    return {"module": "kerasish.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}  # fmt: skip
+    return identifiers.serialize(regularizer, Regularizer, "kerasish.regularizers", "regularizer")
 
 
 def deserialize(
@@ -251,18 +249,7 @@ def deserialize(
         >>> deserialize({"class_name": "L1", "config": {"l1": 0.5}})
         L1(l1=0.5)
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Expected a dict with 'class_name' and 'config'. Received: config={config!r}"
-        )
-    table = {**_ALL, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError(
-            f"Could not interpret regularizer identifier. Expected one of {sorted(table)}. "
-            f"Received: class_name={name!r}"
-        )
-    return table[name].from_config(config.get("config") or {})
+    return identifiers.deserialize(config, _ALL, "regularizer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -282,14 +269,4 @@ def get(identifier: Any) -> Any:
         >>> get("l2")
         L2(l2=0.01)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return identifiers.get(identifier, _ALL, Regularizer, "regularizer")

@@ -48,7 +48,9 @@ class LearningRateSchedule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
+        known = _REGISTRY.get(cls.__name__)
+        if known is None or not known.__module__.startswith("kerasish."):
+            _REGISTRY[cls.__name__] = cls  # a built-in's name keeps naming the built-in
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError(

@@ -93,6 +93,18 @@ def test_subclass_is_a_schedule_and_deserializable():
     assert isinstance(again, InvSqrt) and again(3) == 0.2
 
 
+def test_a_subclass_cannot_take_a_built_in_schedule_s_name():
+    # a file naming "CosineDecay" builds kerasish's CosineDecay, whatever else got defined
+    class CosineDecay(S.LearningRateSchedule):
+        def __call__(self, step):
+            return 0.0
+
+    built = S.deserialize(
+        {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10}}
+    )
+    assert type(built) is S.CosineDecay
+
+
 def test_errors_follow_keras():
     with pytest.raises(ValueError, match="decay_steps"):
         S.ExponentialDecay(0.1, 0, 0.5)
