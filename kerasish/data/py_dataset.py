@@ -143,6 +143,8 @@ def is_py_dataset(x: Any) -> bool:
     """Whether ``x`` is a ``PyDataset`` (kerasish's, or one with Keras's API by name)."""
     if isinstance(x, PyDataset):
         return True
+    if isinstance(x, torch.Tensor | np.ndarray | list | tuple | dict):
+        return False  # the usual arrays, at one check
     return any(
         c.__name__ in ("PyDataset", "Sequence") and "keras" in c.__module__ for c in type(x).__mro__
     )

@@ -157,9 +157,31 @@ class ArraySource:
         if perm is not None and self.device != perm.device:
             perm = perm.to(self.device)
         x, y, sw = self.x, self.y, self.sample_weight
-        for i in range(start * bs, n, bs):
+        starts = range(start * bs, n, bs)
+        if type(x) is torch.Tensor and sw is None and (y is None or type(y) is torch.Tensor):
+            return _tensor_batches(x, y, perm, starts)  # the common case, without take's dispatch
+        return self._taken(x, y, sw, perm, starts)
+
+    @staticmethod
+    def _taken(x: Any, y: Any, sw: Any, perm: Any, starts: range) -> Iterator[Batch]:
+        bs = starts.step
+        for i in starts:
             idx = slice(i, i + bs) if perm is None else perm[i : i + bs]
             yield take(x, idx), take(y, idx), take(sw, idx)
+
+
+def _tensor_batches(x: Any, y: Any, perm: Any, starts: range) -> Iterator[Batch]:
+    """``(x, y, None)`` batches of one input tensor and one target tensor (or None): slices
+    in order (views), ``index_select`` rows for a permutation, as ``take`` gives them."""
+    bs = starts.step
+    if perm is None:
+        if y is None:
+            return ((x[i : i + bs], None, None) for i in starts)
+        return ((x[i : i + bs], y[i : i + bs], None) for i in starts)
+    chunks = (perm[i : i + bs] for i in starts)
+    if y is None:
+        return ((x.index_select(0, idx), None, None) for idx in chunks)
+    return ((x.index_select(0, idx), y.index_select(0, idx), None) for idx in chunks)
 
 
 def _batch_shuffle(n: int, batch_size: int, g: torch.Generator) -> torch.Tensor:

@@ -85,6 +85,8 @@ class Steps:
         call = self.train_state.forward_module
         if call is None:
             call = self
+        if type(x) is torch.Tensor:
+            return call(x)
         if isinstance(x, Mapping):
             return call(**x)
         if isinstance(x, list | tuple):
@@ -146,21 +148,25 @@ class Steps:
         ``self.compute_metrics(x, y, y_pred, sample_weight, loss)`` or any mapping of logs.
         The logs returned are a mutable mapping: ``logs["name"] = value`` adds a log.
         """
-        x, y, sw = unpack_x_y_sample_weight(data)
+        x, y, sw = (
+            data if type(data) is tuple and len(data) == 3 else unpack_x_y_sample_weight(data)
+        )
         if self.train_state.accum_steps > 1:
             state = self.train_state
             with self.strategy.no_sync(self, (state.micro_step + 1) % state.accum_steps == 0):
-                y_pred, loss = self._forward_loss(x, y, sw)
+                y_pred, loss = (self.train_state.jit_fn or self.eager_forward_loss)(x, y, sw)
                 self.apply_gradients(loss)
         else:
-            y_pred, loss = self._forward_loss(x, y, sw)
+            y_pred, loss = (self.train_state.jit_fn or self.eager_forward_loss)(x, y, sw)
             self.apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sw, loss)
 
     def test_step(self, data: Any) -> Mapping[str, Any]:
         """Loss and metrics of one batch, without gradients; returns the logs."""
-        x, y, sw = unpack_x_y_sample_weight(data)
-        y_pred, loss = self._forward_loss(x, y, sw)
+        x, y, sw = (
+            data if type(data) is tuple and len(data) == 3 else unpack_x_y_sample_weight(data)
+        )
+        y_pred, loss = (self.train_state.jit_fn or self.eager_forward_loss)(x, y, sw)
         return self.compute_metrics(x, y, y_pred, sw, loss)
 
     def predict_step(self, data: Any) -> Any:
@@ -170,18 +176,14 @@ class Steps:
             if type(data) is tuple and 0 < len(data) <= 3
             else unpack_x_y_sample_weight(data)[0]
         )
-        with devices.autocast(self.device, self._precision()):
+        cfg = self.compile_config
+        precision = None if cfg is None else cfg.mixed_precision
+        if precision is None:
             out = self.forward_batch(x)
+        else:
+            with devices.autocast(self.device, precision):
+                out = self.forward_batch(x)
         return out if isinstance(out, torch.Tensor) else output_logits(out)
-
-    def _precision(self) -> str | None:
-        return None if self.compile_config is None else self.compile_config.mixed_precision
-
-    def _forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
-        jit_fn = self.train_state.jit_fn
-        if jit_fn is not None:
-            return jit_fn(x, y, sw)
-        return self.eager_forward_loss(x, y, sw)
 
     def eager_forward_loss(self, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
         """``(y_pred, loss)`` of a batch, under autocast when mixed precision is on (what

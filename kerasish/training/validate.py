@@ -216,8 +216,14 @@ class FirstStep:
             raise
 
     def _checked(self, step: Callable[[Any], Any], batch: tuple, pack: Any, buffers: dict) -> Any:
+        rng = _rng_state(self.model)
         try:
-            return self._attempt(step, batch, pack)
+            try:
+                return self._attempt(step, batch, pack, deep=False)
+            except _Failure:  # run it again with every module hooked, to name the one failing
+                _restore(self.model, buffers)
+                _set_rng_state(rng)
+                return self._attempt(step, batch, pack)
         except _Failure as failure:
             if not _is_dtype_error(failure.error):
                 _reraise(failure, batch[0], self.name)
@@ -229,6 +235,7 @@ class FirstStep:
             self.cast, self.x = self.feed.input_cast, xc
             batch = data_lib.cast_batch(self.cast, batch)
             _restore(self.model, buffers)
+            _set_rng_state(rng)  # the cast step draws what a step on cast data draws
             try:
                 return self._attempt(step, batch, pack)
             except _Failure as again:
@@ -242,10 +249,15 @@ class FirstStep:
             return batches
         return map(functools.partial(data_lib.cast_batch, self.cast), batches)
 
-    def _attempt(self, step: Callable[[Any], Any], batch: tuple, pack: Any) -> Any:
+    def _attempt(
+        self, step: Callable[[Any], Any], batch: tuple, pack: Any, deep: bool = True
+    ) -> Any:
+        """One try of the step; ``deep`` hooks every submodule, so that a failure names the
+        innermost module running (a first, shallow try hooks only the model: the check of
+        its outputs, and whether the error came from inside its forward)."""
         model, stack = self.model, []
         self._batch, self._seen, self._depth = batch, False, 0
-        handles = _hook_modules(model, stack)
+        handles = _hook_modules(model, stack) if deep else []
         handles.append(model.register_forward_pre_hook(self._enter_model))
         handles.append(model.register_forward_hook(self._leave_model))
         try:
@@ -289,6 +301,20 @@ def _reraise(failure: _Failure, x: Any, name: str) -> NoReturn:
     if report is failure.error:
         raise report
     raise report from failure.error
+
+
+def _rng_state(model: Any) -> tuple[torch.Tensor, Any]:
+    """The CPU generator's state, and the model's CUDA device's (None off CUDA)."""
+    device = getattr(model, "device", None)
+    on_cuda = isinstance(device, torch.device) and device.type == "cuda"
+    return torch.get_rng_state(), (device, torch.cuda.get_rng_state(device)) if on_cuda else None
+
+
+def _set_rng_state(state: tuple[torch.Tensor, Any]) -> None:
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda[1], cuda[0])
 
 
 def _restore(model: Any, buffers: dict[str, torch.Tensor]) -> None:

@@ -59,6 +59,22 @@ def test_inputs_are_cast_to_the_models_floating_dtype(dtype, kind):
     assert np.isfinite(m.evaluate(xi, y, verbose=0))
 
 
+def test_a_cast_first_step_draws_the_random_numbers_of_a_step_on_cast_data():
+    # Dropout runs on the float64 batch before the Linear fails on its dtype: the retries
+    # (naming the layer, then the cast step) must not leave the dropout masks shifted.
+    x, y = _data()
+
+    def fitted(inputs):
+        torch.manual_seed(0)
+        m = K.Sequential([nn.Dropout(0.5), nn.Linear(8, 3)])
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        m.fit(inputs, y, batch_size=16, shuffle=False, verbose=0)
+        return list(m.parameters())
+
+    for p, q in zip(fitted(x.double()), fitted(x)):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
 def test_a_float64_model_gets_float64_inputs():
     x, y = _data()
     m = _mlp(torch.float64)
