@@ -6,7 +6,11 @@ word-level tokenizer built with ``tokenizers`` and wrapped as a ``PreTrainedToke
 and a randomly initialised ``BertForSequenceClassification`` (vocabulary 100, hidden size 16,
 one layer, two heads). The model is compiled with ``loss=None`` (it computes its own loss from
 ``labels``), trained with ``fit`` on ``K.data.from_hf(..., collate_fn=DataCollatorWithPadding)``
-(rows padded per batch), then evaluated, used to predict, and saved.
+(rows padded per batch), then evaluated, used to predict, and saved twice: ``model.save`` (one
+file with the architecture as the transformers class and its config, the weights, the compile
+config and the optimizer state: ``K.saving.load_model`` rebuilds it without the code that made
+it) and ``model.save_pretrained`` (the directory that ``AutoModelForSequenceClassification
+.from_pretrained`` loads, beside the tokenizer). Both are reloaded and predict the same logits.
 
     python examples/hf_text_classification.py [--epochs 8] [--quick] [--out hf_text_classifier]
 
@@ -125,11 +129,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"predicted logits: shape {logits.shape}; first row {logits[0].round(3).tolist()}")
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_weights(out / "model.weights.safetensors")
+    model.save_pretrained(out)  # config.json + model.safetensors, for transformers
     tokenizer.save_pretrained(out)
-    print(f"saved the weights and the tokenizer in {out}/")
-    return {"history": history.history, "evaluate": results, "logits": logits, "out": out}
+    model.save(out / "model.kerasish")  # + compile config and optimizer state, to resume
+    print(f"saved the model (both ways) and the tokenizer in {out}/")
+
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    restored = K.saving.load_model(out / "model.kerasish")  # recompiled, ready to fit on
+    pretrained = K.Model.wrap(AutoModelForSequenceClassification.from_pretrained(out))
+    AutoTokenizer.from_pretrained(out)  # the tokenizer reloads from the same directory
+    reloaded = {
+        "load_model": restored.predict(test, batch_size=64, verbose=0),
+        "from_pretrained": pretrained.predict(test, batch_size=64, verbose=0),
+    }
+    for how, got in reloaded.items():
+        print(f"reloaded with {how}: same logits {bool((got == logits).all())}")
+    return {
+        "history": history.history,
+        "evaluate": results,
+        "logits": logits,
+        "reloaded": reloaded,
+        "restored": restored,
+        "out": out,
+    }
 
 
 if __name__ == "__main__":

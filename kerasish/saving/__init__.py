@@ -13,7 +13,8 @@ One module per job:
 - ``archive``: the model file's zip container and format version;
 - ``weights``: ``save_weights``/``load_weights``;
 - ``model_file``: ``save_model``/``load_model``;
-- ``export``: ONNX, TorchScript and ``torch.export``;
+- ``export``: ONNX, TorchScript and ``torch.export`` (and ``format="hf"``);
+- ``hf``: Hugging Face models in model files (rebuilt safely) and ``save_pretrained``;
 - ``mixin``: ``SavingMixin`` (``model.save``, ``model.export``, ...).
 
 Nothing in a file runs code by default: weights are safetensors, other tensors go through
@@ -33,9 +34,10 @@ Example:
 """
 
 from kerasish.saving.archive import FORMAT, FORMAT_VERSION
-from kerasish.saving.atomic import atomic_path, atomic_write, is_chief
+from kerasish.saving.atomic import atomic_dir, atomic_path, atomic_write, is_chief
 from kerasish.saving.configs import module_config
 from kerasish.saving.export import EXPORT_FORMATS, export_model
+from kerasish.saving.hf import save_pretrained
 from kerasish.saving.integrity import load_checked, save_checked
 from kerasish.saving.mixin import SavingMixin
 from kerasish.saving.model_file import load_model, save_model
@@ -60,6 +62,7 @@ __all__ = [
     "WEIGHT_SUFFIXES",
     "LoadResult",
     "SavingMixin",
+    "atomic_dir",
     "atomic_path",
     "atomic_write",
     "export_model",
@@ -75,5 +78,6 @@ __all__ = [
     "safe_torch_load",
     "save_checked",
     "save_model",
+    "save_pretrained",
     "save_weights",
 ]

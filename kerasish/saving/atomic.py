@@ -3,7 +3,8 @@
 A crash (or a kill) at any moment leaves the previous file whole: readers see the old file
 or the new one, never a partial file. The temporary name holds the writer's host and pid
 (``.name.<host>-<pid>.<random>.tmp<ext>``), so temporary files left by a killed writer are
-removed at the next write of the same target (``remove_stale_temps``). ``is_chief`` says
+removed at the next write of the same target (``remove_stale_temps``). ``atomic_dir`` does the
+same for a directory written by another library (``save_pretrained``). ``is_chief`` says
 whether this process writes the files of a ``torchrun`` job.
 
 Example:
@@ -19,14 +20,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 import torch
 
-__all__ = ["atomic_path", "atomic_write", "is_chief", "remove_stale_temps", "write_bytes"]
+__all__ = [
+    "atomic_dir",
+    "atomic_path",
+    "atomic_write",
+    "is_chief",
+    "remove_stale_temps",
+    "write_bytes",
+]
 
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 
@@ -94,6 +103,91 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator
         yield f
 
 
+@contextlib.contextmanager
+def atomic_dir(
+    path: str | os.PathLike,
+    *,
+    last: Iterable[str] = (),
+    obsolete: Callable[[list[str], list[str]], Iterable[str]] | None = None,
+) -> Iterator[str]:
+    """Yield a temporary directory next to ``path``; on success move what was written there to
+    ``path``.
+
+    When ``path`` does not exist the temporary directory is renamed to it (atomic). Otherwise
+    each file is fsync'd and renamed over its namesake in ``path`` (files named in ``last``
+    after the others), files of ``path`` that ``obsolete(new_names, old_names)`` lists are then
+    removed, and the other files of ``path`` stay: each file is old or new, never partial. If
+    the body raises, ``path`` is untouched and the temporary directory is removed (one left by
+    a killed process goes at the next write of ``path``, as in ``atomic_path``).
+
+    Args:
+        path: the final directory.
+        last: names (relative to the directory) to move after the others, e.g. the file whose
+            presence says the directory is complete.
+        obsolete: ``(new file names, existing file names) -> names to remove`` from ``path``.
+
+    Raises:
+        ValueError: when ``path`` is a file.
+
+    Example:
+        >>> import os
+        >>> with atomic_dir("export") as tmp:
+        ...     torch.save(model.state_dict(), os.path.join(tmp, "state.pt"))
+        >>> os.listdir("export")
+        ['state.pt']
+    """
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"Expected a directory path. Received: path={path!r}, a file")
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    remove_stale_temps(path)
+    prefix = f".{os.path.basename(os.path.abspath(path))}.{_HOST}-{os.getpid()}."
+    tmp = tempfile.mkdtemp(prefix=prefix, suffix=".tmp" + os.path.splitext(path)[1], dir=parent)
+    try:
+        yield tmp
+        new = _files_under(tmp)
+        for name in new:
+            _fsync_file(os.path.join(tmp, name))
+        if not os.path.isdir(path):
+            os.chmod(tmp, 0o755)  # mkdtemp's 0o700 would hide the directory from others
+            os.rename(tmp, path)
+        else:
+            _move_files(tmp, path, new, set(last), obsolete)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(parent)
+
+
+def _files_under(directory: str) -> list[str]:
+    names = []
+    for root, _, files in os.walk(directory):
+        rel = os.path.relpath(root, directory)
+        names += [f if rel == "." else os.path.join(rel, f) for f in files]
+    return sorted(names)
+
+
+def _move_files(
+    tmp: str,
+    path: str,
+    new: list[str],
+    last: set[str],
+    obsolete: Callable[[list[str], list[str]], Iterable[str]] | None,
+) -> None:
+    old = _files_under(path)
+    for name in sorted(new, key=lambda n: n in last):
+        target = os.path.join(path, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(os.path.join(tmp, name), target)
+    _fsync_dir(path)
+    for name in obsolete(new, old) if obsolete is not None else ():
+        if name not in new:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(path, name))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (see ``atomic_write``)."""
     with atomic_write(path, overwrite=overwrite) as f:
@@ -127,8 +221,12 @@ def remove_stale_temps(path: str | os.PathLike) -> int:
     for name in names:
         match = pattern.fullmatch(name)
         if match and not _alive(int(match.group(1))):
+            full = os.path.join(directory, name)
             with contextlib.suppress(OSError):
-                os.remove(os.path.join(directory, name))
+                if os.path.isdir(full) and not os.path.islink(full):
+                    shutil.rmtree(full)  # a temporary directory of atomic_dir
+                else:
+                    os.remove(full)
                 removed += 1
     return removed
 

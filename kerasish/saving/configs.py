@@ -2,7 +2,8 @@
 
 ``module_config(module)`` describes kerasish layers (their ``get_config``), standard
 ``torch.nn`` modules (their constructor arguments, read back from their attributes and
-checked by rebuilding), and any class with ``get_config`` (registered classes, such as
+checked by rebuilding), Hugging Face ``transformers`` models (their class and config JSON,
+see ``hf``), and any class with ``get_config`` (registered classes, such as
 ``Sequential`` and ``Model.wrap``'s ``Wrapped``, carry their ``registered_name``).
 ``module_from_config(cfg, resolver)`` rebuilds one, taking every class and function the file
 names from a ``safe_load.Resolver``. ``encode``/``decode`` carry config values (tuples, slices,
@@ -36,7 +37,7 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 
 from kerasish import layers as layers_lib
-from kerasish.saving import registry
+from kerasish.saving import hf, registry
 from kerasish.saving.safe_load import Resolver, lookup
 
 __all__ = [
@@ -213,6 +214,11 @@ def module_config(module: nn.Module) -> dict[str, Any]:
         return {"package": "kerasish.layers", "class_name": cls.__name__, "config": config}
     if _is_torch_module(cls):
         return _torch_module_config(module)
+    if hf.is_pretrained_model(cls):
+        try:
+            return hf.model_config(module, cls)
+        except (TypeError, ValueError) as e:
+            raise Undescribable(f"{cls.__qualname__}: its config has no JSON form ({e})") from e
     if callable(getattr(module, "get_config", None)):
         cfg = {"package": "custom", "module": cls.__module__, "class_name": cls.__qualname__}
         name = registry.get_registered_name(cls)
@@ -387,6 +393,8 @@ def module_from_config(cfg: dict[str, Any], resolver: Resolver) -> nn.Module:
         return _legacy_model(cfg, resolver)
     if package == "torch.nn":
         return _torch_module(cfg, resolver)
+    if package == hf.PACKAGE:
+        return hf.model_from_config(cfg, resolver)
     cls = _custom_class(cfg, resolver)
     config = decode(cfg["config"], resolver)
     return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)

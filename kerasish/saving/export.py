@@ -1,9 +1,11 @@
-"""Export for inference: ONNX, TorchScript or ``torch.export``, checked against the model.
+"""Export for inference: ONNX, TorchScript or ``torch.export``, checked against the model; or a
+Hugging Face ``save_pretrained`` directory (``format="hf"``).
 
 ``export_model`` (also ``model.export``) traces the model in eval mode on an example batch
 (given, made from an ``input_shape``, or the batch the model was built with), writes the file
 atomically and, with ``verify``, reloads it (onnxruntime for ONNX) and compares its outputs
-with the model's.
+with the model's. ``format="hf"`` writes a wrapped ``transformers`` model as the directory
+``from_pretrained`` loads (``hf.save_pretrained``).
 
 Example:
     >>> import onnxruntime
@@ -27,10 +29,11 @@ import torch
 
 from kerasish import tree
 from kerasish.saving.atomic import atomic_path
+from kerasish.saving.hf import save_pretrained
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
-EXPORT_FORMATS = ("onnx", "torchscript", "torch_export")
+EXPORT_FORMATS = ("onnx", "torchscript", "torch_export", "hf")
 _EXPORT_EXTRA = "pip install 'kerasish[export]'"
 _RTOL, _ATOL = 1e-3, 1e-4
 
@@ -46,7 +49,8 @@ def export_model(
     verify: bool = True,
     opset_version: int | None = None,
 ) -> None:
-    """Export ``model`` for inference to ONNX, TorchScript or ``torch.export``.
+    """Export ``model`` for inference to ONNX, TorchScript or ``torch.export``, or a wrapped
+    Hugging Face model as a ``save_pretrained`` directory.
 
     The model is exported in eval mode from an example batch. With ``verify`` the file is
     reloaded (onnxruntime for ONNX) and its outputs compared with the model's. Also
@@ -55,9 +59,11 @@ def export_model(
     Args:
         model: the model.
         filepath: the output file (``.onnx``, ``.pt`` for TorchScript, ``.pt2`` for
-            torch.export).
+            torch.export; a directory for "hf").
         format: "onnx" (needs ``pip install 'kerasish[export]'``), "torchscript" (deprecated by
-            PyTorch, traced) or "torch_export".
+            PyTorch, traced), "torch_export", or "hf" (``model.save_pretrained(filepath)``: a
+            ``config.json`` and ``model.safetensors`` that ``from_pretrained`` loads; the other
+            arguments do not apply).
         example: an input batch: a tensor, an array, or a tuple of them for several inputs.
         input_shape: instead of ``example``, a shape such as ``(None, 3, 32, 32)`` (random
             values; ``None`` becomes 2). Without either, the batch the model was built with
@@ -68,7 +74,9 @@ def export_model(
 
     Raises:
         ValueError: for an unknown format or no example.
-        ImportError: naming the ``export`` extra when onnx/onnxruntime are missing.
+        ImportError: naming the ``export`` extra when onnx/onnxruntime are missing (the ``hf``
+            extra for "hf").
+        TypeError: for "hf" when the model does not wrap a transformers ``PreTrainedModel``.
         RuntimeError: when the reloaded export does not match the model.
 
     Example:
@@ -82,6 +90,9 @@ def export_model(
             f"Expected format to be one of {list(EXPORT_FORMATS)}. Received: format={format!r}"
         )
     path = os.fspath(filepath)
+    if format == "hf":
+        save_pretrained(model, path)
+        return
     args = _example_args(model, example, input_shape)
     was_training = model.training
     model.eval()

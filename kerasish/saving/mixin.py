@@ -1,4 +1,5 @@
-"""``SavingMixin``: ``save``, ``save_weights``, ``load_weights`` and ``export`` on a model.
+"""``SavingMixin``: ``save``, ``save_weights``, ``load_weights``, ``export`` and
+``save_pretrained`` on a model.
 
 Each method *is* the module function of the same job, with the model as ``self``
 (``model.load_weights(filepath)`` is ``load_weights(model, filepath)``), so every one has a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from kerasish.saving.configs import to_json
 from kerasish.saving.export import export_model
+from kerasish.saving.hf import save_pretrained
 from kerasish.saving.model_file import save_model
 from kerasish.saving.weights import load_weights, save_weights
 
@@ -23,11 +25,11 @@ __all__ = ["SavingMixin"]
 
 
 class SavingMixin:
-    """``save``, ``save_weights``, ``load_weights``, ``export`` and ``to_json`` for
-    ``kerasish.Model``.
+    """``save``, ``save_weights``, ``load_weights``, ``export``, ``save_pretrained`` and
+    ``to_json`` for ``kerasish.Model``.
 
-    See ``kerasish.saving.save_model``, ``save_weights``, ``load_weights``, ``export_model``
-    and ``kerasish.saving.configs.to_json`` for the arguments.
+    See ``kerasish.saving.save_model``, ``save_weights``, ``load_weights``, ``export_model``,
+    ``save_pretrained`` and ``kerasish.saving.configs.to_json`` for the arguments.
     """
 
     save = save_model
@@ -35,3 +37,4 @@ class SavingMixin:
     save_weights = save_weights
     load_weights = load_weights
     export = export_model
+    save_pretrained = save_pretrained

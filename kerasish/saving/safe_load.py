@@ -237,9 +237,9 @@ class Resolver:
             raise ValueError(f"Expected a 'module:name' reference. Received: ref={ref!r}")
         module, _, qualname = ref.partition(":")
         name = qualname.rsplit(".", 1)[-1]
-        for key in (ref, f"{module}.{qualname}", qualname, name):
-            if key in self.custom:
-                return self.custom[key]
+        found = self.custom_object(ref)
+        if found is not None:
+            return found
         found = registry.registered_object_at(module, qualname)
         if found is not None:
             return found
@@ -253,6 +253,15 @@ class Resolver:
             f"custom_objects={sorted(self.custom)}. Pass custom_objects={{{name!r}: {name}}}, "
             "or safe_mode=False if you trust the file."
         )
+
+    def custom_object(self, ref: str) -> Any:
+        """The entry of ``custom_objects`` for ``"module:qualname"`` (keyed by that, by
+        ``"module.qualname"``, by the qualname or by the last name), or None."""
+        module, _, qualname = ref.partition(":")
+        for key in (ref, f"{module}.{qualname}", qualname, qualname.rsplit(".", 1)[-1]):
+            if key in self.custom:
+                return self.custom[key]
+        return None
 
     def registered(self, name: str) -> Any:
         """The object registered (or in ``custom_objects``) as ``"package>name"``, or None."""

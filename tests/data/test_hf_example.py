@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import kerasish as K
@@ -39,7 +40,7 @@ def test_collator_pads_each_batch_to_its_longest_row():
     assert x["input_ids"][0, 4:].tolist() == [tok.pad_token_id] * 3
 
 
-def test_example_trains_evaluates_predicts_and_saves(tmp_path, capsys):
+def test_example_trains_evaluates_predicts_saves_and_reloads(tmp_path, capsys):
     out = _load().main(["--quick", "--out", str(tmp_path / "clf")])
     history = out["history"]
     assert sorted(history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
@@ -47,8 +48,16 @@ def test_example_trains_evaluates_predicts_and_saves(tmp_path, capsys):
     assert out["evaluate"]["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-5)
     assert out["logits"].shape == (64, 2)  # a quarter of the 256 rows, 2 classes
     saved = sorted(p.name for p in (tmp_path / "clf").iterdir())
-    assert "model.weights.safetensors" in saved and "tokenizer.json" in saved
-    assert "test accuracy" in capsys.readouterr().out
+    for name in ("config.json", "model.safetensors", "model.kerasish", "tokenizer.json"):
+        assert name in saved
+    assert sorted(out["reloaded"]) == ["from_pretrained", "load_model"]
+    for got in out["reloaded"].values():  # the saved weights, not new ones
+        np.testing.assert_array_equal(got, out["logits"])
+    restored = out["restored"]
+    assert type(restored.net) is transformers.BertForSequenceClassification
+    assert restored.compiled and len(restored.optimizer.state_dict()["state"]) > 0
+    text = capsys.readouterr().out
+    assert "test accuracy" in text and text.count("same logits True") == 2
 
 
 def test_help_trains_nothing(tmp_path, monkeypatch, capsys):
