@@ -4,7 +4,8 @@
 everything at a lower learning rate that decays block by block towards the input (the first
 convolutions, which see edges and colours, change least). Data: the 8x8 digits (scikit-learn's,
 no download) upsampled to 3x64x64 (AlexNet needs at least 63x63), or any folder of images with
-one sub-folder per class (``--data DIR``). The model normalizes its [0, 1] inputs itself.
+one sub-folder per class (``--data DIR``). Images come as Keras gives them, pixel values in
+[0, 255]; the model scales (``Rescaling(1 / 255)``) and normalizes them itself.
 
     python examples/finetune_alexnet.py --quick           # a minute or two on a CPU
     python examples/finetune_alexnet.py --data flowers/ --epochs 5
@@ -49,9 +50,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def upsample(x, size: int) -> torch.Tensor:
-    """(N, 1, 8, 8) digits in [0, 1] -> (N, 3, size, size), as a colour photo would come."""
+    """(N, 1, 8, 8) digits in [0, 1] -> (N, 3, size, size) in [0, 255], as a colour photo
+    comes from ``image_dataset_from_directory``."""
     x = F.interpolate(torch.as_tensor(x), size=(size, size), mode="bilinear", align_corners=False)
-    return x.expand(-1, 3, -1, -1).contiguous()
+    return (x * 255).expand(-1, 3, -1, -1).contiguous()
 
 
 def load(args: argparse.Namespace) -> tuple:
@@ -88,9 +90,10 @@ def build(weights: str, classes: int) -> tuple[K.Sequential, applications.Applic
         )
     except OSError as e:
         sys.exit(f"{e}\n\nNo network? Run with --weights none to start from random weights.")
-    norm = base.preprocess  # the weights' mean and std, applied inside the model
+    norm = base.preprocess  # the weights' mean and std (of [0, 1] images), inside the model
     model = K.Sequential(
         [
+            K.layers.Rescaling(1 / 255),
             Normalize(norm.mean, norm.std),
             base,
             K.layers.BatchNormalization(momentum=0.5),

@@ -4,7 +4,8 @@ it for your own problem".
 The convolutional base is frozen while a new head trains, then unfrozen and fine-tuned at a
 100x lower learning rate, exactly as in Keras's transfer-learning guide. Data: the 8x8 digits
 (scikit-learn's, no download) upsampled to 3x64x64, or any folder of images with one
-sub-folder per class (``--data DIR``). The model normalizes its [0, 1] inputs itself.
+sub-folder per class (``--data DIR``). Images come as Keras gives them, pixel values in
+[0, 255]; the model scales (``Rescaling(1 / 255)``) and normalizes them itself.
 
     python examples/finetune_vgg16.py --quick             # a few minutes on a CPU
     python examples/finetune_vgg16.py --data flowers/ --epochs 5
@@ -48,9 +49,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def upsample(x, size: int) -> torch.Tensor:
-    """(N, 1, 8, 8) digits in [0, 1] -> (N, 3, size, size), as a colour photo would come."""
+    """(N, 1, 8, 8) digits in [0, 1] -> (N, 3, size, size) in [0, 255], as a colour photo
+    comes from ``image_dataset_from_directory``."""
     x = F.interpolate(torch.as_tensor(x), size=(size, size), mode="bilinear", align_corners=False)
-    return x.expand(-1, 3, -1, -1).contiguous()
+    return (x * 255).expand(-1, 3, -1, -1).contiguous()
 
 
 def load(args: argparse.Namespace) -> tuple:
@@ -88,9 +90,10 @@ def build(weights: str, classes: int) -> tuple[K.Sequential, applications.Applic
         )
     except OSError as e:
         sys.exit(f"{e}\n\nNo network? Run with --weights none to start from random weights.")
-    norm = base.preprocess  # the weights' mean and std, applied inside the model
+    norm = base.preprocess  # the weights' mean and std (of [0, 1] images), inside the model
     model = K.Sequential(
         [
+            K.layers.Rescaling(1 / 255),
             Normalize(norm.mean, norm.std),
             base,
             K.layers.BatchNormalization(momentum=0.5),

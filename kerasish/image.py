@@ -1,9 +1,9 @@
 """Image folders as batches: ``image_dataset_from_directory``, Keras's arguments over a DataLoader.
 
-Images come out channels-first as float32 in [0, 1] (torchvision's ``ToTensor`` range, which
-``Application.preprocess`` and torchvision's weight transforms expect; Keras gives [0, 255], so
-multiply by 255 where a model wants that). Labels follow ``label_mode``: int64 class indices,
-float32 one-hot rows, or float32 (N, 1) for binary.
+Images come out as Keras's: float32 pixel values in [0, 255] (so a model that starts with
+``K.layers.Rescaling(1 / 255)`` sees [0, 1]), laid out by ``data_format`` (default
+:func:`kerasish.config.image_data_format`, channels-first unless configured). Labels follow
+``label_mode``: int64 class indices, float32 one-hot rows, or float32 (N, 1) for binary.
 
 Example:
     >>> from pathlib import Path
@@ -33,6 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from kerasish.layers.layout import resolve_data_format
+from kerasish.layers.preprocessing import crop_box
 
 __all__ = ["ImageDirectoryLoader", "image_dataset_from_directory", "load_image"]
 
@@ -66,31 +69,16 @@ class ImageDirectoryLoader(DataLoader):
 
 
 class _ImageFiles(Dataset):
-    """Image files decoded, resized and scaled to [0, 1] on access."""
+    """Image files decoded and resized on access (``load_image`` with the given options)."""
 
-    def __init__(
-        self,
-        paths: list[str],
-        labels: torch.Tensor | None,
-        mode: str,
-        size: tuple[int, int],
-        interpolation: str,
-        crop: bool,
-    ):
-        self.paths, self.labels = paths, labels
-        self.mode, self.size, self.interpolation, self.crop = mode, size, interpolation, crop
+    def __init__(self, paths: list[str], labels: torch.Tensor | None, options: dict[str, Any]):
+        self.paths, self.labels, self.options = paths, labels, options
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> Any:
-        image = load_image(
-            self.paths[i],
-            color_mode=self.mode,
-            image_size=self.size,
-            interpolation=self.interpolation,
-            crop_to_aspect_ratio=self.crop,
-        )
+        image = load_image(self.paths[i], **self.options)
         return image if self.labels is None else (image, self.labels[i])
 
 
@@ -101,43 +89,65 @@ def load_image(
     image_size: tuple[int, int] | None = None,
     interpolation: str = "bilinear",
     crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    data_format: str | None = None,
 ) -> torch.Tensor:
-    """Read one image file as a float32 tensor (C, H, W) in [0, 1].
+    """Read one image file as a float32 tensor of pixel values in [0, 255], as Keras's loader.
 
     Args:
         path: the file.
         color_mode: "grayscale", "rgb" or "rgba" (1, 3 or 4 channels).
         image_size: (height, width) to resize to; None keeps the file's size.
         interpolation: "bilinear", "nearest", "bicubic", "area" or "lanczos3".
-        crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing.
+        crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing (Keras's
+            crop box).
+        pad_to_aspect_ratio: pad with zeros to the target aspect ratio (centered) before
+            resizing.
+        data_format: "channels_first" gives (C, H, W), "channels_last" (H, W, C); None:
+            :func:`kerasish.config.image_data_format`.
 
     Example:
         >>> from PIL import Image
         >>> Image.new("RGB", (80, 60), (255, 0, 0)).save("cat.png")
-        >>> image = load_image("cat.png", image_size=(64, 64))
-        >>> image.shape, image.max().item()
-        (torch.Size([3, 64, 64]), 1.0)
+        >>> image = load_image("cat.png", image_size=(64, 64), data_format="channels_first")
+        >>> image.shape, image.dtype, image.max().item()
+        (torch.Size([3, 64, 64]), torch.float32, 255.0)
     """
     from PIL import Image
 
+    fmt = resolve_data_format(data_format)
     with Image.open(path) as img:
         img = img.convert(_MODES[color_mode])
         if image_size is not None:
             if crop_to_aspect_ratio:
-                img = img.crop(_center_box(img.size, image_size))
+                img = img.crop(_crop_box(img.size, image_size))
+            elif pad_to_aspect_ratio:
+                img = _pad(img, image_size)
             img = img.resize((image_size[1], image_size[0]), _resample(interpolation))
-        array = np.asarray(img, dtype=np.float32) / 255.0
+        array = np.asarray(img, dtype=np.float32)
     if array.ndim == 2:
         array = array[:, :, None]
-    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+    return torch.from_numpy(array.transpose(2, 0, 1).copy() if fmt == "channels_first" else array)
 
 
-def _center_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
-    w, h = size
-    ratio = target[1] / target[0]
-    cw, ch = (w, round(w / ratio)) if w / h < ratio else (round(h * ratio), h)
-    left, top = (w - cw) // 2, (h - ch) // 2
-    return left, top, left + cw, top + ch
+def _crop_box(size: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Keras's centered crop box to the target aspect ratio, as PIL's (left, top, right, bottom)."""
+    top, left, height, width = crop_box(size[1], size[0], *target)
+    return left, top, left + width, top + height
+
+
+def _pad(img: Any, target: tuple[int, int]) -> Any:
+    """The image centered on zeros to the target aspect ratio, with Keras's offsets."""
+    from PIL import Image
+
+    width, height = img.size
+    top = (max(height, int(width * target[0] / target[1])) - height) // 2
+    left = (max(width, int(height * target[1] / target[0])) - width) // 2
+    if not top and not left:
+        return img
+    padded = Image.new(img.mode, (width + 2 * left, height + 2 * top))
+    padded.paste(img, (left, top))
+    return padded
 
 
 def _resample(interpolation: str) -> Any:
@@ -168,6 +178,8 @@ def image_dataset_from_directory(
     interpolation: str = "bilinear",
     follow_links: bool = False,
     crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    data_format: str | None = None,
     num_workers: int = 0,
     verbose: bool = True,
 ) -> ImageDirectoryLoader | tuple[ImageDirectoryLoader, ImageDirectoryLoader]:
@@ -195,13 +207,17 @@ def image_dataset_from_directory(
         interpolation: "bilinear", "nearest", "bicubic", "area" or "lanczos3".
         follow_links: follow symbolic links to sub-directories.
         crop_to_aspect_ratio: center-crop to the target aspect ratio before resizing.
+        pad_to_aspect_ratio: pad with zeros to the target aspect ratio before resizing (not
+            with ``crop_to_aspect_ratio``).
+        data_format: "channels_first" (N, C, H, W) or "channels_last" (N, H, W, C); None:
+            :func:`kerasish.config.image_data_format` (channels-first unless configured).
         num_workers: DataLoader worker processes that decode images.
         verbose: print how many files and classes were found.
 
     Returns:
         An :class:`ImageDirectoryLoader` (a DataLoader with ``class_names`` and
         ``file_paths``), or ``(train, validation)`` for subset="both". Images are float32
-        (N, C, H, W) in [0, 1].
+        pixel values in [0, 255], as Keras's, in ``data_format``'s layout.
 
     Raises:
         ValueError: for inconsistent arguments or a folder without images.
@@ -218,8 +234,8 @@ def image_dataset_from_directory(
         Using 9 files for training.
         Using 3 files for validation.
         >>> images, labels = next(iter(train))
-        >>> images.shape, float(images.min()) >= 0.0, float(images.max()) <= 1.0
-        (torch.Size([9, 3, 64, 64]), True, True)
+        >>> images.shape, images.dtype, float(images.max()) > 1.0  # Keras's [0, 255]
+        (torch.Size([9, 3, 64, 64]), torch.float32, True)
     """
     root = Path(directory)
     _check_arguments(locals())
@@ -237,14 +253,19 @@ def image_dataset_from_directory(
         found = f" belonging to {num_classes} classes" if labels is not None else ""
         print(f"Found {len(paths)} files{found}.")
     y = _encode(targets, label_mode, num_classes)
-    options = dict(
+    images = dict(
         color_mode=color_mode,
-        batch_size=batch_size,
         image_size=tuple(image_size),
+        interpolation=interpolation,
+        crop_to_aspect_ratio=crop_to_aspect_ratio,
+        pad_to_aspect_ratio=pad_to_aspect_ratio,
+        data_format=resolve_data_format(data_format),
+    )
+    options = dict(
+        images=images,
+        batch_size=batch_size,
         shuffle=shuffle,
         seed=seed,
-        interpolation=interpolation,
-        crop=crop_to_aspect_ratio,
         num_workers=num_workers,
         class_names=names,
     )
@@ -301,6 +322,12 @@ def _check_arguments(a: dict[str, Any]) -> None:
         "image_size",
     )
     expect(a["interpolation"] in _INTERPOLATIONS, f"one of {_INTERPOLATIONS}", "interpolation")
+    expect(
+        not (a["crop_to_aspect_ratio"] and a["pad_to_aspect_ratio"]),
+        "False with crop_to_aspect_ratio=True (only one of them)",
+        "pad_to_aspect_ratio",
+    )
+    resolve_data_format(a["data_format"])
     _check_split(a, expect)
 
 
@@ -383,17 +410,14 @@ def _loader(
     paths: list[str],
     y: torch.Tensor | None,
     *,
-    color_mode: str,
+    images: dict[str, Any],
     batch_size: int | None,
-    image_size: tuple[int, int],
     shuffle: bool,
     seed: int | None,
-    interpolation: str,
-    crop: bool,
     num_workers: int,
     class_names: list[str] | None,
 ) -> ImageDirectoryLoader:
-    data = _ImageFiles(paths, y, color_mode, image_size, interpolation, crop)
+    data = _ImageFiles(paths, y, images)
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     loader = ImageDirectoryLoader(
         data,

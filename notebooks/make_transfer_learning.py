@@ -44,8 +44,11 @@ cells = [
     new_markdown_cell(
         "## A pretrained classifier, its preprocessing and its class names\n\n"
         "`model.preprocess` is the weights' own torchvision transform (resize, center crop, "
-        "normalize); `applications.decode_predictions` names the top classes from the "
-        "weights' metadata. (With the stand-in weights the guesses are random.)"
+        "normalize), which takes what torchvision takes (PIL images, uint8 tensors, floats in "
+        "[0, 1]). `applications.preprocess_input` is Keras's: pixel values in [0, 255] (PIL "
+        "images, uint8 or float arrays), those transforms applied. "
+        "`applications.decode_predictions` names the top classes from the weights' metadata. "
+        "(With the stand-in weights the guesses are random.)"
     ),
     new_code_cell(
         "from PIL import Image\n\n"
@@ -59,8 +62,8 @@ cells = [
     new_markdown_cell(
         "## Our problem: an image folder\n\n"
         "We write the digits as PNG files, one folder per class, and read them back with "
-        "`image_dataset_from_directory` (Keras's arguments; images come out channels-first, "
-        "float32 in [0, 1]; batches `fit()` takes as they are)."
+        "`image_dataset_from_directory` (Keras's arguments and values: float32 pixels in "
+        "[0, 255], channels-first as kerasish's layers; batches `fit()` takes as they are)."
     ),
     new_code_cell(
         "import numpy as np\n\n"
@@ -77,8 +80,9 @@ cells = [
     ),
     new_markdown_cell(
         "## Freeze the base, train a new head\n\n"
-        '`include_top=False, pooling="avg"` gives one vector per image. The model normalizes '
-        "its inputs with the weights' mean and std. With the base frozen only the head trains; "
+        '`include_top=False, pooling="avg"` gives one vector per image. The model scales its '
+        "[0, 255] inputs with `Rescaling(1 / 255)`, as Keras's tutorials do, then normalizes "
+        "them with the weights' mean and std. With the base frozen only the head trains; "
         "frozen BatchNorm layers run in inference mode, as in Keras."
     ),
     new_code_cell(
@@ -87,6 +91,7 @@ cells = [
         "base.trainable = False\n"
         "norm = base.preprocess\n"
         "model = K.Sequential([\n"
+        "    K.layers.Rescaling(1 / 255),\n"
         "    Normalize(norm.mean, norm.std),\n"
         "    base,\n"
         "    K.layers.BatchNormalization(momentum=0.5),\n"
@@ -136,6 +141,8 @@ cells = [
     ),
 ]
 
+for i, cell in enumerate(cells):
+    cell.id = f"cell-{i:02d}"  # stable ids: regenerating changes only what was edited
 nb = new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
 nbformat.write(nb, "notebooks/transfer_learning.ipynb")

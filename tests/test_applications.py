@@ -222,10 +222,54 @@ def test_preprocess_bound_to_the_weights():
     image = Image.new("RGB", (320, 240), color=(124, 116, 104))  # ~ the ImageNet mean
     x = transform(image)
     assert x.shape == (3, 224, 224) and x.abs().max() < 0.03
-    batch = A.preprocess_input(torch.rand(2, 3, 300, 260))
+    batch = A.preprocess_input(torch.rand(2, 3, 300, 260) * 255, "channels_first")
     assert batch.shape == (2, 3, 224, 224)
-    assert A.preprocess_input([image, image], weights=model).shape == (2, 3, 224, 224)
-    assert A.preprocess_input(torch.zeros(3, 64, 64, dtype=torch.uint8)).shape == (3, 224, 224)
+    pil = A.preprocess_input([image, image], "channels_first", weights=model)
+    assert pil.shape == (2, 3, 224, 224)
+    one = torch.zeros(3, 64, 64, dtype=torch.uint8)
+    assert A.preprocess_input(one, "channels_first").shape == (3, 224, 224)
+
+
+# Keras 3.15's "torch" mode (keras.applications.densenet.preprocess_input, the normalization
+# torchvision's weights need): x / 255, then ImageNet's mean and std, per channel.
+KERAS_WHITE = [2.2489083, 2.42857143, 2.64]  # preprocess_input(np.full((1, 1, 3), 255.0))
+KERAS_BLACK = [-2.11790393, -2.03571429, -1.80444444]  # preprocess_input(np.zeros((1, 1, 3)))
+
+
+def test_preprocess_input_takes_kerass_0_255_in_either_layout():
+    white = A.preprocess_input(torch.full((1, 3, 256, 256), 255.0), "channels_first")
+    black = A.preprocess_input(torch.zeros(1, 256, 256, 3), "channels_last")
+    assert white.shape == (1, 3, 224, 224) and black.shape == (1, 224, 224, 3)
+    torch.testing.assert_close(white[0, :, 0, 0], torch.tensor(KERAS_WHITE))
+    torch.testing.assert_close(black[0, 0, 0], torch.tensor(KERAS_BLACK))
+    # at 256x256 ImageNet's resize is the identity: Keras's numbers on the central 224x224
+    # (measured against Keras: max |difference| 0.0 for float32 and uint8 input)
+    x = torch.randint(0, 256, (2, 256, 256, 3))
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    keras_torch_mode = ((x / 255.0 - mean) / std)[:, 16:240, 16:240]
+    for dtype in (torch.float32, torch.uint8, torch.int64):
+        out = A.preprocess_input(x.to(dtype), "channels_last")
+        torch.testing.assert_close(out, keras_torch_mode)
+    first = A.preprocess_input(x.permute(0, 3, 1, 2).float().numpy(), "channels_first")
+    torch.testing.assert_close(first, keras_torch_mode.permute(0, 3, 1, 2))
+    single = A.preprocess_input(x[0].float().numpy(), "channels_last")
+    torch.testing.assert_close(single, keras_torch_mode[0])
+
+
+def test_preprocess_input_layout_follows_the_config():
+    K.config.set_image_data_format("channels_last")
+    try:
+        out = A.preprocess_input(torch.full((2, 300, 260, 3), 255.0))
+        base = A.MobileNetV3Small(weights=None, include_top=False, pooling="avg")
+        assert base(out).shape == (2, 576)  # a channels-last backbone takes it as it is
+    finally:
+        K.config.reload()
+    assert out.shape == (2, 224, 224, 3)
+    torch.testing.assert_close(out[0, 0, 0], torch.tensor(KERAS_WHITE))
+    with pytest.raises(ValueError, match="Received: x of shape"):
+        A.preprocess_input(torch.zeros(224, 224), "channels_first")
+    with pytest.raises(ValueError, match="Received: data_format='nhwc'"):
+        A.preprocess_input(torch.zeros(3, 8, 8), "nhwc")
 
 
 def test_decode_predictions():

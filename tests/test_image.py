@@ -1,4 +1,5 @@
-"""image_dataset_from_directory: Keras's arguments, batches fit() accepts; ImageFolder too."""
+"""image_dataset_from_directory: Keras's arguments and pixel values, batches fit() accepts;
+ImageFolder too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torchvision
 from PIL import Image
 
 import kerasish as K
+from kerasish import config
 from kerasish.image import image_dataset_from_directory, load_image
 
 CLASSES = ["cats", "dogs", "eels"]
@@ -42,12 +44,10 @@ def test_batches_shapes_range_and_class_names(folder, capsys):
     assert x.shape == (4, 3, 16, 8) and x.dtype == torch.float32
     assert y.dtype == torch.int64
     x, y = all_batches(loader)
-    assert 0 <= x.min() and x.max() <= 1
-    for label in range(
-        3
-    ):  # each class's colour came back with its label (solid colours survive jpeg)
-        red = x[y == label][:, 0]
-        assert torch.allclose(red, torch.full_like(red, (40 * label + 20) / 255), atol=0.02)
+    assert 0 <= x.min() and x.max() <= 255 and x.max() > 1  # Keras's range: [0, 255]
+    for label in range(3):  # each class's colour came back with its label (solid colours
+        red = x[y == label][:, 0]  # survive jpeg), unscaled as Keras gives it
+        assert torch.allclose(red, torch.full_like(red, 40.0 * label + 20), atol=5)
     assert sorted(y.tolist()) == [0] * 6 + [1] * 6 + [2] * 6
 
 
@@ -112,7 +112,7 @@ def test_fit_accepts_the_loader_and_image_folder(folder):
     train, val = image_dataset_from_directory(
         folder, image_size=(8, 8), batch_size=6, validation_split=0.25, subset="both", seed=3
     )
-    model = K.Sequential([K.layers.Flatten(), K.layers.Dense(3)])
+    model = K.Sequential([K.layers.Rescaling(1 / 255), K.layers.Flatten(), K.layers.Dense(3)])
     model.compile(
         optimizer=K.optimizers.Adam(0.05),
         loss="sparse_categorical_crossentropy",
@@ -120,8 +120,14 @@ def test_fit_accepts_the_loader_and_image_folder(folder):
     )
     history = model.fit(train, validation_data=val, epochs=15, verbose=0)
     assert history.history["accuracy"][-1] == 1.0  # three solid colours
+    # torchvision's ToTensor scales to [0, 1]: keep Keras's [0, 255] the model learned on
     transform = torchvision.transforms.Compose(
-        [torchvision.transforms.Resize((8, 8)), torchvision.transforms.ToTensor()]
+        [
+            torchvision.transforms.Resize((8, 8)),
+            torchvision.transforms.PILToTensor(),
+            torchvision.transforms.ConvertImageDtype(torch.float32),
+            torchvision.transforms.Lambda(lambda t: t * 255),
+        ]
     )
     folder_ds = torchvision.datasets.ImageFolder(folder, transform=transform)
     assert folder_ds.classes == train.class_names
@@ -137,4 +143,62 @@ def test_load_image_crop_to_aspect_ratio(tmp_path):
     cropped = load_image(tmp_path / "wide.png", image_size=(4, 4), crop_to_aspect_ratio=True)
     squashed = load_image(tmp_path / "wide.png", image_size=(4, 4))
     assert cropped.shape == squashed.shape == (3, 4, 4)
-    assert cropped.mean() > 0.5 > squashed.mean()
+    assert cropped.mean() > 0.5 * 255 > squashed.mean()
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A 6x8 (height x width) random RGB file and its pixels."""
+    array = np.random.default_rng(0).integers(0, 256, size=(6, 8, 3), dtype=np.uint8)
+    Image.fromarray(array).save(tmp_path / "photo.png")
+    return tmp_path / "photo.png", array
+
+
+def test_load_image_values_are_kerass(photo):
+    # Keras 3.15's loader (image_dataset_utils._load_image_grain, run on this file) gives the
+    # file's pixels as float32 in [0, 255]: (6, 8, 3) channels_last, (3, 6, 8) channels_first;
+    # crop_to_aspect_ratio to (6, 6) keeps columns 1..6; pad_to_aspect_ratio to (8, 8) adds a
+    # row of zeros above and below. kerasish equals it exactly where no resize is needed.
+    path, array = photo
+    pixels = array.astype(np.float32)
+    last = load_image(path, image_size=(6, 8), data_format="channels_last")
+    assert last.dtype == torch.float32 and np.array_equal(last.numpy(), pixels)
+    first = load_image(path, image_size=(6, 8), data_format="channels_first")
+    assert np.array_equal(first.numpy(), pixels.transpose(2, 0, 1))
+    crop = load_image(
+        path, image_size=(6, 6), crop_to_aspect_ratio=True, data_format="channels_last"
+    )
+    assert np.array_equal(crop.numpy(), pixels[:, 1:7])
+    pad = load_image(path, image_size=(8, 8), pad_to_aspect_ratio=True, data_format="channels_last")
+    zeros = np.zeros((1, 8, 3), np.float32)
+    assert np.array_equal(pad.numpy(), np.concatenate([zeros, pixels, zeros]))
+    gray = load_image(path, color_mode="grayscale", data_format="channels_last")
+    assert gray.shape == (6, 8, 1) and gray.max() > 1
+
+
+def test_data_format_follows_the_argument_and_the_config(folder):
+    kw = dict(image_size=(8, 6), shuffle=False, verbose=False)
+    last = image_dataset_from_directory(folder, data_format="channels_last", **kw)
+    x_last, _ = next(iter(last))
+    first = image_dataset_from_directory(folder, data_format="channels_first", **kw)
+    x_first, _ = next(iter(first))
+    assert x_last.shape == (18, 8, 6, 3) and x_first.shape == (18, 3, 8, 6)
+    assert torch.equal(x_last, x_first.permute(0, 2, 3, 1))
+    config.set_image_data_format("channels_last")
+    try:
+        x_default, _ = next(iter(image_dataset_from_directory(folder, **kw)))
+    finally:
+        config.reload()
+    assert torch.equal(x_default, x_last)
+    with pytest.raises(ValueError, match="Received: data_format='nchw'"):
+        image_dataset_from_directory(folder, data_format="nchw")
+    with pytest.raises(ValueError, match="only one of them"):
+        image_dataset_from_directory(folder, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+
+
+def test_rescaling_in_the_model_sees_zero_to_one(folder):
+    # a Keras tutorial's model: Rescaling(1/255) first, so [0, 255] batches become [0, 1]
+    loader = image_dataset_from_directory(folder, image_size=(8, 8), verbose=False, seed=0)
+    x, _ = next(iter(loader))
+    scaled = K.layers.Rescaling(1 / 255)(x)
+    assert 0 <= scaled.min() and scaled.max() <= 1 and scaled.max() > 0.5

@@ -11,6 +11,7 @@ from torch import Tensor
 from torchvision.models import WeightsEnum
 
 from kerasish.applications.model import Application
+from kerasish.layers.layout import resolve_data_format
 
 __all__ = ["preprocess_input", "decode_predictions"]
 
@@ -37,34 +38,66 @@ def _weights_for(weights: Any) -> WeightsEnum:
     )
 
 
-def preprocess_input(x: Any, *, weights: Any = "imagenet") -> Tensor:
-    """Apply the weights' torchvision transforms: resize, center crop, normalize.
+def preprocess_input(
+    x: Any, data_format: str | None = None, *, weights: Any = "imagenet"
+) -> Tensor:
+    """Keras's ``preprocess_input`` for torchvision's weights: pixel values in [0, 255] in,
+    the weights' resize, center crop and normalization applied.
+
+    As Keras's, the input is an image or a batch with values in [0, 255] (float or uint8), in
+    ``data_format``'s layout, and the output keeps that layout. Unlike Keras's, it also
+    resizes and center-crops (torchvision's weights are evaluated that way: for ImageNet's
+    preset, the shorter side to 256, then the central 224x224), and returns a float tensor.
 
     Args:
-        x: a PIL image, a list of them, or a channels-first tensor/array (C, H, W) or
-            (N, C, H, W), uint8 in [0, 255] or float in [0, 1].
+        x: an image (H, W, C) or (C, H, W), a batch (N, H, W, C) or (N, C, H, W), as a tensor
+            or NumPy array in [0, 255]; a PIL image; or a list of images.
+        data_format: "channels_last" (H, W, C) or "channels_first" (C, H, W), for the input
+            and the output; None: :func:`kerasish.config.image_data_format`.
         weights: "imagenet" or None (ImageNet's standard preset: resize 256, crop 224,
             mean/std normalization), an :class:`Application` (its weights' transforms), a
             torchvision weights enum member, or its full name.
 
     Returns:
-        A float tensor (C, 224, 224) for one image, (N, C, 224, 224) for a batch (the crop
-        size is the weights').
+        A float tensor, (C, 224, 224) for one image and (N, C, 224, 224) for a batch
+        channels-first, (224, 224, C) and (N, 224, 224, C) channels-last (the crop size is
+        the weights').
 
     Raises:
-        ValueError: for unknown weights.
+        ValueError: for unknown weights, a bad ``data_format`` or an array not of rank 3 or 4.
 
     Example:
-        >>> batch = preprocess_input(torch.rand(2, 3, 300, 400))
-        >>> batch.shape
+        >>> photos = torch.randint(0, 256, (2, 3, 300, 400)).float()  # [0, 255], as Keras's
+        >>> preprocess_input(photos, "channels_first").shape
         torch.Size([2, 3, 224, 224])
+        >>> preprocess_input(photos.permute(0, 2, 3, 1), "channels_last").shape
+        torch.Size([2, 224, 224, 3])
     """
     transform = _weights_for(weights).transforms()
+    last = resolve_data_format(data_format) == "channels_last"
     if isinstance(x, list | tuple):
-        return torch.stack([transform(item) for item in x])
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x))
-    return transform(x)
+        return torch.stack([_preprocess_one(transform, item, last) for item in x])
+    return _preprocess_one(transform, x, last)
+
+
+def _preprocess_one(transform: Any, x: Any, channels_last: bool) -> Tensor:
+    """``transform`` on an image or batch in [0, 255] (or a PIL image), in its own layout."""
+    if not isinstance(x, Tensor | np.ndarray):
+        out = transform(x)  # a PIL image: torchvision reads its uint8 pixels itself
+        return out.movedim(-3, -1) if channels_last else out
+    t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+    if t.dim() not in (3, 4):
+        layout = "(H, W, C) or (N, H, W, C)" if channels_last else "(C, H, W) or (N, C, H, W)"
+        raise ValueError(
+            f"Expected an image {layout} with values in [0, 255]. "
+            f"Received: x of shape {tuple(t.shape)}"
+        )
+    if channels_last:
+        t = t.movedim(-1, -3)
+    if t.dtype != torch.uint8:  # torchvision takes uint8 as it is, floats in [0, 1]
+        t = (t if t.is_floating_point() else t.to(torch.get_default_dtype())) / 255.0
+    out = transform(t)
+    return out.movedim(-3, -1) if channels_last else out
 
 
 def decode_predictions(

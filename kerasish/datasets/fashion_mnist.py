@@ -1,4 +1,5 @@
-"""FashionMNIST through torchvision: downloaded into ``~/.kerasish/datasets`` on first use."""
+"""Fashion-MNIST through torchvision (downloaded into ``~/.kerasish/datasets`` on first use), as
+``keras.datasets.fashion_mnist`` gives it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ __all__ = ["load_data"]
 
 
 def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Load FashionMNIST as ``((x_train, y_train), (x_test, y_test))``, float32 (N, C, H, W) in [0, 1].
+    """Load Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, Keras's arrays.
+
+    Images are uint8 in [0, 255] shaped (60000, 28, 28) and (10000, 28, 28); labels are uint8
+    classes 0-9 shaped (60000,) and (10000,), as ``keras.datasets.fashion_mnist.load_data()``.
 
     Raises:
         RuntimeError: offline with no cached copy, saying where the files go.

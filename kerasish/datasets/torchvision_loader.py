@@ -1,9 +1,10 @@
-"""Load a torchvision data set into NumPy arrays, downloading into a cache on first use."""
+"""Load a torchvision data set into Keras's NumPy arrays, downloading into a cache on first use."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,9 @@ def cache_dir() -> Path:
 def load(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``((x_train, y_train), (x_test, y_test))`` for a torchvision data set class name.
 
-    Images are float32 in [0, 1], channels first (N, C, H, W); labels int64.
+    The arrays are the files' own values, as Keras's loaders give them: images uint8 in
+    [0, 255] in torchvision's layout (``(N, H, W)`` for one channel, ``(N, H, W, C)``
+    otherwise), labels uint8 ``(N,)``. The files go in ``cache_dir() / name``.
 
     Raises:
         RuntimeError: when the files are not cached and cannot be downloaded (offline).
@@ -39,7 +42,18 @@ def load(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np
     return _arrays(train), _arrays(test)
 
 
-def _arrays(ds) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(ds.data)
-    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
-    return (x.astype(np.float32) / 255.0), np.asarray(ds.targets, dtype=np.int64)
+def _arrays(ds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A torchvision data set's ``data`` and ``targets`` as uint8 arrays (images, labels).
+
+    Example:
+        >>> import torch
+        >>> class Stored:  # what torchvision's MNIST holds: uint8 images, int64 labels
+        ...     data = torch.zeros(2, 28, 28, dtype=torch.uint8)
+        ...     targets = torch.tensor([7, 2])
+        >>> x, y = _arrays(Stored())
+        >>> x.shape, x.dtype, y.tolist(), y.dtype
+        ((2, 28, 28), dtype('uint8'), [7, 2], dtype('uint8'))
+    """
+    x = np.ascontiguousarray(np.asarray(ds.data), dtype=np.uint8)
+    y = np.asarray(ds.targets).astype(np.uint8)
+    return x, y

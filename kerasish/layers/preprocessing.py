@@ -26,8 +26,9 @@ _EPSILON = 1e-7  # Keras's backend.epsilon()
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
 
 
-def _floating(x: Tensor) -> Tensor:
-    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+def _floating(x: Tensor, dtype: torch.dtype | None = None) -> Tensor:
+    """``x`` as it is when floating, else cast to ``dtype`` (default: torch's default dtype)."""
+    return x if x.is_floating_point() else x.to(dtype or torch.get_default_dtype())
 
 
 def as_nchw(x: Tensor, data_format: str) -> tuple[Tensor, bool]:
@@ -52,6 +53,10 @@ def from_nchw(x: Tensor, data_format: str, unbatched: bool) -> Tensor:
 class Rescaling(Layer):
     """``x * scale + offset`` in floating point (``Rescaling(1 / 255)`` maps [0, 255] to [0, 1]).
 
+    As Keras's, integer input (such as the uint8 images of ``K.datasets.mnist``) is cast to
+    the layer's dtype (``dtype=``, else torch's default float32); floating input keeps its
+    dtype unless ``dtype=`` is given.
+
     Args:
         scale: the factor, a number (or a sequence broadcast against the last axis).
         offset: added after scaling.
@@ -67,7 +72,7 @@ class Rescaling(Layer):
         self.offset = _number_or_list("offset", offset)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _floating(x)
+        x = _floating(x, self.fixed_dtype)
         scale = self.scale if isinstance(self.scale, float) else x.new_tensor(self.scale)
         offset = self.offset if isinstance(self.offset, float) else x.new_tensor(self.offset)
         return x * scale + offset
@@ -201,7 +206,7 @@ class Normalization(Layer):
                 "Expected Normalization to have a mean and variance: call layer.adapt(data) "
                 "or pass mean= and variance=. Received: neither"
             )
-        x = _floating(x)
+        x = _floating(x, self.fixed_dtype)
         mean, variance = self._broadcast(self.mean, x), self._broadcast(self.variance, x)
         std = variance.sqrt().clamp(min=_EPSILON)
         return mean + x * std if self.invert else (x - mean) / std

@@ -5,7 +5,9 @@
 called, registers each distinct module once (``model.layers``; a shared layer is one module
 called twice) and generates the forward from the graph as Python source, one line per call
 (``model.code``), so a forward costs what the same model written as a ``forward`` costs, and
-``torch.compile``/``torch.export`` see plain code. The model is built when it is made.
+``torch.compile``/``torch.export`` see plain code. The model is built when it is made. As
+Keras's, the forward first casts an input whose dtype differs from its ``Input``'s (uint8
+images to float32; see ``kerasish.models.input.cast_input``).
 
 ``get_config()`` describes the graph as JSON-able data (the layers, the inputs' shapes and
 dtypes, each node's layer or torch function and its arguments with ``{"__slot__": i}`` for
@@ -35,6 +37,7 @@ from kerasish.models.input import (
     KerasTensor,
     Node,
     as_symbolic,
+    cast_input,
     example_of,
     leaves,
     rebuild,
@@ -119,9 +122,14 @@ class _Source:
         for path, t in _paths(node.outputs, ""):
             self.lines.append(f"    v{self.slots[id(t)]} = out{path}")
 
-    def function(self, n_inputs: int, outputs: Any, name: str) -> tuple[Any, str]:
-        """The forward as a function ``run(modules, *inputs)``, and its source."""
-        head = ["def run(modules, " + ", ".join(f"v{i}" for i in range(n_inputs)) + "):"]
+    def function(self, dtypes: list[torch.dtype], outputs: Any, name: str) -> tuple[Any, str]:
+        """The forward as a function ``run(modules, *inputs)``, and its source; each input
+        is first cast to its ``Input``'s dtype when it differs (one comparison when not)."""
+        head = ["def run(modules, " + ", ".join(f"v{i}" for i in range(len(dtypes))) + "):"]
+        cast = self.expr(cast_input)
+        for i, dtype in enumerate(dtypes):
+            d = self.expr(dtype)
+            head.append(f"    if getattr(v{i}, 'dtype', {d}) is not {d}: v{i} = {cast}(v{i}, {d})")
         if self.module_index:
             head.append(
                 "    " + ", ".join(f"m{i}" for i in range(len(self.module_index))) + ", = modules"
@@ -228,7 +236,8 @@ class Functional(Model):
         source = _Source(self._slots(), list(self.layers))
         for node in nodes:
             source.call(node)
-        self._functional_forward, self.code = source.function(len(flat_in), outputs, self.name)
+        dtypes = [t.dtype for t in flat_in]
+        self._functional_forward, self.code = source.function(dtypes, outputs, self.name)
         self._functional_modules = tuple(self.layers)
 
     def __getstate__(self) -> dict[str, Any]:

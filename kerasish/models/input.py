@@ -44,6 +44,7 @@ __all__ = [
     "KerasTensor",
     "Input",
     "Node",
+    "cast_input",
     "example_of",
     "leaves",
     "rebuild",
@@ -491,6 +492,29 @@ def _check_shape(shape: Any, arg: str) -> tuple:
     return tuple(shape)
 
 
+def cast_input(x: Any, dtype: torch.dtype) -> Any:
+    """``x`` as a model whose ``Input`` has ``dtype`` takes it: integer and bool tensors (and
+    floating ones for an integer ``Input``) are cast to ``dtype``, as Keras converts a model's
+    inputs to its ``Input``'s dtype, so uint8 images go into ``Input((1, 28, 28))`` as float32.
+
+    A floating tensor of another precision is passed as it is, as torch modules take it (a
+    model moved to float64 with ``model.double()``, or autocast); so is anything not a tensor.
+    Models call this only when ``x.dtype`` differs from ``dtype``: a matching batch costs one
+    comparison.
+
+    Example:
+        >>> cast_input(torch.tensor([0, 255], dtype=torch.uint8), torch.float32)
+        tensor([  0., 255.])
+        >>> cast_input(torch.ones(1, dtype=torch.float64), torch.float32).dtype
+        torch.float64
+    """
+    if not isinstance(x, torch.Tensor) or x.dtype == dtype:
+        return x
+    if x.is_floating_point() and dtype.is_floating_point:
+        return x
+    return x.to(dtype)
+
+
 def Input(  # noqa: N802 - Keras's name
     shape: tuple | None = None,
     batch_size: int | None = None,
@@ -504,7 +528,9 @@ def Input(  # noqa: N802 - Keras's name
         shape: the shape without the batch dimension, e.g. ``(3, 32, 32)``; None for a
             variable size.
         batch_size: a fixed batch size (default: any).
-        dtype: a torch dtype or its name (default: torch's default float dtype).
+        dtype: a torch dtype or its name (default: torch's default float dtype). A model
+            casts an integer input to a floating ``dtype`` (uint8 images to float32), as Keras
+            does; see :func:`cast_input`.
         batch_shape: instead of ``shape`` and ``batch_size``, the shape with the batch.
         name: the input's name (the keyword a dict of inputs uses); default ``input_layer``,
             ``input_layer_1``, ...

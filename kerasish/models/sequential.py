@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch import nn
 
 from kerasish.layers.core import Input as InputLayer
-from kerasish.models.input import KerasTensor
+from kerasish.models.input import KerasTensor, cast_input
 from kerasish.models.model import Model
 from kerasish.saving import register_keras_serializable
 
@@ -26,7 +27,9 @@ class Sequential(Model):
 
     Args:
         layers: the layers, in order. A first ``layers.Input(shape)``, or a first layer given
-            ``input_shape=``/``input_dim=``, builds the model at once.
+            ``input_shape=``/``input_dim=``, builds the model at once. As in Keras, a first
+            ``Input`` casts integer inputs to its dtype (uint8 images to float32; see
+            ``kerasish.models.input.cast_input``).
         name: the model's name (Keras's automatic ``sequential``, ``sequential_1``, ... when
             None).
 
@@ -34,6 +37,9 @@ class Sequential(Model):
         >>> model = Sequential([nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)])
         >>> model.add(nn.Softmax(dim=-1))
     """
+
+    #: The first ``Input`` layer's dtype (None without one): the forward casts to it.
+    _input_dtype: torch.dtype | None = None
 
     def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None):
         super().__init__(name=name)
@@ -61,6 +67,7 @@ class Sequential(Model):
                 f"Received: layer of type {type(layer).__name__}"
             )
         self.layers.append(layer)
+        self._refresh_input_dtype()
         if not self._constructing:
             self._build_from_input_layer()
 
@@ -88,7 +95,15 @@ class Sequential(Model):
             )
         last = self.layers[-1]
         del self.layers[len(self.layers) - 1]
+        self._refresh_input_dtype()
         return last
+
+    def _refresh_input_dtype(self) -> None:
+        first = self.layers[0] if len(self.layers) else None
+        dtype = (
+            (first.dtype or torch.get_default_dtype()) if isinstance(first, InputLayer) else None
+        )
+        self._input_dtype = dtype
 
     def get_config(self) -> dict[str, Any]:
         """``{"name": ..., "layers": [the modules]}``, what ``from_config`` rebuilds from.
@@ -109,6 +124,9 @@ class Sequential(Model):
         return cls(config["layers"], name=config.get("name"))
 
     def forward(self, x: Any) -> Any:
+        dtype = self._input_dtype
+        if dtype is not None and getattr(x, "dtype", dtype) is not dtype:
+            x = cast_input(x, dtype)
         for layer in self.layers:
             x = layer(x)
         return x

@@ -244,6 +244,81 @@ def test_torchvision_datasets_fail_clearly_offline(tmp_path, monkeypatch):
         K.datasets.mnist.load_data()
 
 
+def _uint8_images(n: int = 48):
+    """MNIST-like uint8 images (N, 1, 28, 28) in [0, 255] and uint8 labels, as Keras gives."""
+    g = np.random.default_rng(0)
+    y = g.integers(0, 3, n).astype(np.uint8)
+    x = g.integers(0, 60, (n, 1, 28, 28))
+    for i, c in enumerate(y):  # each class lights its own band of rows
+        x[i, 0, 9 * c : 9 * c + 9] += 180
+    return x.astype(np.uint8), y
+
+
+def _tutorial(kind: str) -> K.Model:
+    """Keras's tutorial model: Input, Rescaling(1/255), Flatten, Dense(softmax)."""
+    layers = [
+        K.layers.Rescaling(1 / 255),
+        K.layers.Flatten(),
+        K.layers.Dense(3, activation="softmax"),
+    ]
+    if kind == "sequential":
+        return K.Sequential([K.Input((1, 28, 28)), *layers])
+    inputs = K.Input((1, 28, 28))
+    h = inputs
+    for layer in layers:
+        h = layer(h)
+    return K.Model(inputs, h)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_keras_tutorial_trains_on_uint8_images_and_labels(kind):
+    # Keras converts a model's inputs to its Input's dtype (float32) and Rescaling casts to its
+    # compute dtype, so this fits in Keras; uint8 labels (N,) and (N, 1) both train
+    x, y = _uint8_images()
+    results = []
+    for labels in (y, y[:, None], y.astype(np.int64)):
+        K.utils.set_random_seed(0)
+        model = _tutorial(kind)
+        model.compile(
+            optimizer=K.optimizers.Adam(0.01),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(x, labels, epochs=5, batch_size=16, verbose=0)
+        logs = model.evaluate(x, labels, verbose=0, return_dict=True)
+        results.append((history.history["loss"], logs["loss"], logs["accuracy"]))
+    assert results[0][2] == 1.0  # three well-separated classes
+    assert results[0] == results[1] == results[2]  # (N,), (N, 1) and int64 labels: one result
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_input_casts_integer_inputs_and_passes_matching_ones_untouched(kind):
+    model = _tutorial(kind)
+    x, _ = _uint8_images(4)
+    images = torch.from_numpy(x)
+    assert torch.equal(model(images), model(images.float()))
+    seen = []
+    rescaling = next(m for m in model.modules() if isinstance(m, K.layers.Rescaling))
+    rescaling.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    floats = images.float()
+    model(floats)
+    assert seen[-1] is floats  # a float32 batch reaches the first layer as it is, no copy
+    model(images)
+    assert seen[-1].dtype == torch.float32 and torch.equal(seen[-1], floats)
+    # floating input of another precision follows torch: model.double() takes float64
+    model.double()
+    assert model(images.double()).dtype == torch.float64
+
+
+def test_integer_input_casts_floats_and_a_model_without_input_does_not_cast():
+    tokens = K.Input((3,), dtype="int64")
+    model = K.Model(tokens, nn.Embedding(5, 2)(tokens))
+    assert model(torch.tensor([[1.0, 2.0, 4.0]])).shape == (1, 3, 2)
+    plain = K.Sequential([nn.Identity()])
+    ints = torch.tensor([1, 2])
+    assert plain(ints) is ints
+
+
 def test_recompile_with_new_metrics_is_used_by_evaluate(blobs):
     x, y = blobs
     model = K.Sequential([nn.Linear(8, 3)])
