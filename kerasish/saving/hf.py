@@ -67,6 +67,27 @@ _KERNEL_KEYS = (
     "_experts_implementation",
 )
 
+# Implementations that never load a kernel from the Hub (flash_attention_* falls back to a Hub
+# kernel when flash_attn is missing and `kernels` is installed; deepgemm, sonicmoe are Hub kernels).
+_BUILT_IN_IMPLEMENTATIONS = frozenset(
+    {"eager", "sdpa", "flex_attention", "paged|eager", "grouped_mm", "batched_mm"}
+)
+_TIMM_TYPES = ("timm_backbone", "timm_wrapper")
+# A timm model name ("resnet50", "vit_small_patch16_224.augreg_in21k"): no "hf-hub:" or
+# "local-dir:" source, no path.
+_TIMM_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+# timm.create_model keyword arguments that read files or the Hub (TimmWrapperConfig.model_args)
+_TIMM_LOADING_ARGS = frozenset(
+    {
+        "checkpoint_path",
+        "pretrained",
+        "pretrained_cfg",
+        "pretrained_cfg_overlay",
+        "pretrained_model_args",
+        "cache_dir",
+    }
+)
+
 
 def _transformers(what: str) -> Any:
     try:
@@ -134,16 +155,29 @@ def model_from_config(cfg: dict[str, Any], resolver: Resolver) -> nn.Module:
     cls = _model_class(transformers, module, name, resolver)
     if resolver.safe_mode:
         _check_config(config, f"{module}.{name}")
-    config_class = cls.config_class
+    config_class = getattr(cls, "config_class", None)
+    if not (
+        isinstance(config_class, type) and issubclass(config_class, transformers.PreTrainedConfig)
+    ):
+        raise ValueError(
+            f"Expected a model class with a config class. Received: class_name={name!r}, whose "
+            f"config_class is {config_class!r}"
+        )
     expected_type = getattr(config_class, "model_type", "")
     if expected_type and config.get("model_type", expected_type) != expected_type:
         raise ValueError(
             f"Expected the config of a {name} (model_type={expected_type!r}). Received: "
             f"model_type={config.get('model_type')!r}"
         )
-    hf_config = config_class.from_dict(config)
-    build = getattr(cls, "_from_config", None)  # what AutoModel.from_config calls (dtype)
-    return build(hf_config) if callable(build) else cls(hf_config)
+    try:
+        hf_config = config_class.from_dict(config)
+        build = getattr(cls, "_from_config", None)  # what AutoModel.from_config calls (dtype)
+        return build(hf_config) if callable(build) else cls(hf_config)
+    except Exception as e:  # noqa: BLE001 - transformers and its validators raise many types
+        raise ValueError(
+            f"Expected a config that builds a {name}. Received: a config that transformers "
+            f"rejects ({type(e).__name__}: {e})"
+        ) from e
 
 
 def _model_class(transformers: Any, module: str, name: str, resolver: Resolver) -> type:
@@ -200,8 +234,15 @@ def _exported_class(transformers: Any, module: str, name: str) -> tuple[Any, str
     return cls, None
 
 
+def _refuse(what: str, key: str, value: Any, where: str) -> ValueError:
+    return ValueError(
+        f"Expected {what}. Received: {key}={value!r} in the config of {where}. "
+        "Pass safe_mode=False if you trust the file."
+    )
+
+
 def _check_config(config: Any, where: str) -> None:
-    """Refuse (safe mode) a config, or a sub-config, that would load code from elsewhere."""
+    """Refuse (safe mode) a config, or a sub-config, that would load code or files from elsewhere."""
     if isinstance(config, list):
         for item in config:
             _check_config(item, where)
@@ -217,17 +258,57 @@ def _check_config(config: Any, where: str) -> None:
             )
     for key in _KERNEL_KEYS:
         value = config.get(key)
-        if isinstance(value, str) and ("/" in value or ":" in value):
-            raise ValueError(
-                "Expected a built-in attention implementation ('eager', 'sdpa', ...). Received: "
-                f"{key}={value!r} in the config of {where}, a kernel loaded from the Hub."
-            )
+        # transformers also takes a dict per sub-config: {"": "sdpa", "text_config": "eager"}
+        values = value.values() if isinstance(value, dict) else [value]
+        for v in values:
+            if v is not None and v not in _BUILT_IN_IMPLEMENTATIONS:
+                raise ValueError(
+                    f"Expected a built-in implementation among {sorted(_BUILT_IN_IMPLEMENTATIONS)}. "
+                    f"Received: {key}={value!r} in the config of {where}, which may be a kernel loaded "
+                    "from the Hub. Pass safe_mode=False if you trust the file."
+                )
     for key in ("dtype", "torch_dtype"):
         value = config.get(key)
-        if value is not None and not isinstance(getattr(torch, str(value), None), torch.dtype):
+        if value is not None and not (
+            isinstance(value, str) and isinstance(getattr(torch, value, None), torch.dtype)
+        ):
             raise ValueError(
                 f"Expected {key} to name a torch dtype ('float32', 'bfloat16', ...). Received: "
                 f"{key}={value!r} in the config of {where}"
+            )
+    if config.get("use_pretrained_backbone"):  # downloads the backbone's weights
+        raise _refuse(
+            "use_pretrained_backbone=False (the file holds the weights)",
+            "use_pretrained_backbone",
+            config["use_pretrained_backbone"],
+            where,
+        )
+    timm = config.get("model_type") in _TIMM_TYPES
+    if not timm and config.get("backbone") is not None:
+        # transformers looks a backbone name up on the Hub (consolidate_backbone_kwargs_to_config)
+        raise _refuse(
+            "a backbone given by backbone_config, not by name",
+            "backbone",
+            config["backbone"],
+            where,
+        )
+    if timm:
+        for key in ("backbone", "architecture"):
+            value = config.get(key)
+            if value is not None and not (isinstance(value, str) and _TIMM_NAME.fullmatch(value)):
+                raise _refuse(
+                    "a timm model name such as 'resnet50' (no 'hf-hub:' or 'local-dir:')",
+                    key,
+                    value,
+                    where,
+                )
+        args = config.get("model_args") or {}
+        if not isinstance(args, dict) or _TIMM_LOADING_ARGS & set(args):
+            raise _refuse(
+                f"timm model_args without {sorted(_TIMM_LOADING_ARGS)} (they read files or the Hub)",
+                "model_args",
+                args,
+                where,
             )
     for value in config.values():
         _check_config(value, where)

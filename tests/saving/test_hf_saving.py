@@ -271,6 +271,56 @@ def test_crafted_configs_are_refused(saved, tmp_path, edit, match):
     assert "Received:" in str(info.value)
 
 
+def _timm(**config):
+    """The entry as transformers' TimmWrapperModel, whose __init__ gives ``model_args`` to
+    ``timm.create_model`` (a ``checkpoint_path`` there is ``torch.load``-ed)."""
+
+    def edit(entry):
+        entry["module"], entry["class_name"] = "transformers", "TimmWrapperModel"
+        entry["config"] = {"model_type": "timm_wrapper", "architecture": "resnet18", **config}
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_timm(model_args={"checkpoint_path": "/etc/passwd"}), "model_args="),
+        (_timm(model_args={"pretrained": True}), "model_args="),
+        (_timm(architecture="hf-hub:attacker/x"), "a timm model name"),
+        (_timm(architecture="local-dir:/tmp"), "a timm model name"),
+        (_set("backbone", "attacker/evil-backbone"), "backbone='attacker/evil-backbone'"),
+        (_set("use_pretrained_backbone", True), "use_pretrained_backbone=True"),
+        (_set("attn_implementation", {"": "attacker/evil"}), "a kernel loaded from the Hub"),
+        (_set("attn_implementation", "flash_attention_2"), "a kernel loaded from the Hub"),
+        (_set("experts_implementation", "deepgemm", sub=True), "a kernel loaded from the Hub"),
+        (_set("dtype", 5), "Expected dtype to name a torch dtype"),
+        (_names("transformers", "PreTrainedModel"), "Expected a model class with a config"),
+        (_set("hidden_size", "16"), "Expected a config that builds a BertForSequence"),
+    ],
+    ids=[
+        "timm_checkpoint_path",
+        "timm_pretrained",
+        "timm_hub_architecture",
+        "timm_local_dir",
+        "backbone_by_name",
+        "pretrained_backbone",
+        "kernel_in_a_dict",
+        "flash_fallback_kernel",
+        "experts_kernel",
+        "dtype_not_a_string",
+        "no_config_class",
+        "config_transformers_rejects",
+    ],  # fmt: skip
+)
+def test_configs_that_load_files_or_reach_the_hub_are_refused(saved, tmp_path, edit, match):
+    # Found by an attack review: each built (or tried the network) in safe mode before.
+    crafted = _crafted(saved, tmp_path, edit)
+    with pytest.raises(ValueError, match=match) as info:
+        K.saving.load_model(crafted)
+    assert "Expected" in str(info.value) and "Received:" in str(info.value)
+
+
 def test_safe_mode_false_loads_a_config_naming_remote_code_without_running_it(saved, tmp_path):
     model, _, x, _ = saved
     crafted = _crafted(saved, tmp_path, _set("auto_map", {"AutoModel": "evil.Model"}))
