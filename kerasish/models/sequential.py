@@ -127,7 +127,7 @@ class Sequential(Model):
         dtype = self._input_dtype
         if dtype is not None and getattr(x, "dtype", dtype) is not dtype:
             x = cast_input(x, dtype)
-        for layer in self.layers:
+        for layer in self._modules["layers"]._modules.values():  # the ModuleList's, directly
             x = layer(x)
         return x
 

@@ -120,11 +120,15 @@ class Steps:
         if loss is not None:
             t = x if y is None else y
             n = t.shape[0] if isinstance(t, torch.Tensor) else data_lib.first_dim(t)
-            state.loss_tracker.add_batch(loss.detach(), n)  # n: samples in the batch
+            detached = loss.detach() if loss.requires_grad else loss  # no view under no_grad
+            state.loss_tracker.add_batch(detached, n)  # n: samples in the batch
         cfg = self.compile_config
         plain, weighted = cfg.metrics, cfg.weighted_metrics
         if plain or weighted:
-            y_pred = y_pred.detach() if isinstance(y_pred, torch.Tensor) else _detach(y_pred)
+            if not isinstance(y_pred, torch.Tensor):
+                y_pred = _detach(y_pred)
+            elif y_pred.requires_grad:
+                y_pred = y_pred.detach()
             if isinstance(self.loss, Mapping):
                 y, y_pred = named_outputs(self, y), named_outputs(self, y_pred)
             for m in plain:
