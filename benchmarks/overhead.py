@@ -6,7 +6,8 @@ raw, indexed, kerasish, raw, indexed, kerasish, ... so drift in machine speed hi
 hand loop that batches in-memory tensors by indexing, as kerasish does, so "vs indexed" is the
 loop's own overhead with the data feeding equal. The first epoch of
 each is a warm-up and not counted. Reported: the median steady-state seconds per epoch, the
-ratio kerasish / raw, and peak RSS.
+ratio kerasish / raw, kerasish / indexed, the median over rounds of each round's kerasish /
+indexed ("paired": robust to the machine's speed drifting between rounds), and peak RSS.
 
 Workloads (one torch thread):
   mlp  64 -> 128 -> 10, 32768 samples of 64 features, batch 64 (overhead-bound)
@@ -254,6 +255,11 @@ def measure(workload: str, config: str, rounds: int) -> dict:
         "s_per_epoch": medians,
         "ratio": medians["kerasish"] / medians["raw"],
         "ratio_vs_indexed": medians["kerasish"] / medians["raw_indexed"],
+        # each round's kerasish time over the same round's indexed time, then the median:
+        # the machine's drift between rounds (this VM's speed moves by 20 %+) cancels out
+        "paired_vs_indexed": statistics.median(
+            k / i for k, i in zip(times["kerasish"], times["raw_indexed"])
+        ),
         "times": times,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -279,7 +285,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     print(
         f"{'workload':8} {'config':10} {'raw s/ep':>9} {'indexed s/ep':>13} "
-        f"{'kerasish s/ep':>14} {'ratio':>7} {'vs indexed':>11} {'peak RSS MB':>12}"
+        f"{'kerasish s/ep':>14} {'ratio':>7} {'vs indexed':>11} {'paired':>7} "
+        f"{'peak RSS MB':>12}"
     )
     results = []
     for workload in args.workloads:
@@ -292,7 +299,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             print(
                 f"{workload:8} {config:10} {sec['raw']:9.3f} {sec['raw_indexed']:13.3f} "
                 f"{sec['kerasish']:14.3f} {res['ratio']:7.3f} {res['ratio_vs_indexed']:11.3f} "
-                f"{res['peak_rss_mb']:12.0f}",
+                f"{res['paired_vs_indexed']:7.3f} {res['peak_rss_mb']:12.0f}",
                 flush=True,
             )
     if args.json:

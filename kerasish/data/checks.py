@@ -168,9 +168,12 @@ def _non_finite(t: torch.Tensor) -> int:
     """How many NaN/inf values a floating tensor holds (0 for other dtypes); chunked rows."""
     if not (t.is_floating_point() or t.is_complex()) or t.numel() == 0:
         return 0
-    # Fast path: NaN and inf propagate into a float64 sum, so a finite sum means none (one
-    # cheap reduction, no mask); only a suspicious sum pays for the exact count.
-    total = t.sum() if t.is_complex() else t.sum(dtype=torch.float64)
+    # Fast path: NaN and inf propagate into a sum, so a finite sum means none (one cheap
+    # reduction, no mask, in float32 or wider: a fifth of a float64 sum's time); only a
+    # suspicious sum (NaN/inf, or finite values summing past the dtype's range) pays for the
+    # exact count.
+    wide = t.is_complex() or t.dtype in (torch.float32, torch.float64)
+    total = t.sum() if wide else t.sum(dtype=torch.float32)
     if bool(torch.isfinite(total)):
         return 0
     if t.dim() == 0 or t.numel() <= _CHUNK_ELEMENTS:

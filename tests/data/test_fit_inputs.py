@@ -262,3 +262,17 @@ def test_multi_output_with_loss_weights(blobs):
     assert _learns(history) and "cls_accuracy" in history.history
     out = model.predict(x, verbose=0)
     assert out["cls"].shape == (240, 3) and out["reg"].shape == (240, 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_the_non_finite_scan_counts_exactly_when_finite_values_overflow_the_sum(dtype):
+    # The scan's fast path sums; finite values whose sum overflows must still count 0, and a
+    # real NaN/inf among them its exact number.
+    from kerasish.data.checks import _non_finite
+
+    big = torch.finfo(dtype).max
+    t = torch.full((4000, 3), big, dtype=dtype)
+    assert _non_finite(t) == 0
+    t[7, 1], t[3999, 2] = float("nan"), float("-inf")
+    assert _non_finite(t) == 2
+    assert _non_finite(torch.randn(50, 2).to(dtype)) == 0
