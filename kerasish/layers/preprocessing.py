@@ -106,8 +106,9 @@ class Normalization(Layer):
 
     As Keras: the statistics are kept per index of the ``axis`` axes and reduced over the
     others; the variance is the population variance; the divisor is at least 1e-7;
-    ``invert=True`` maps normalized values back. Adapted statistics are buffers (saved with
-    the weights, not trained).
+    ``invert=True`` maps normalized values back; called before ``adapt``, the layer uses mean
+    0 and variance 1 (inputs pass through), so a model holding it builds before it is adapted.
+    Adapted statistics are buffers (saved with the weights, not trained).
 
     Args:
         axis: the axis (or axes) with separate statistics, counted with the batch axis
@@ -201,15 +202,22 @@ class Normalization(Layer):
         return tuple(d for d in range(ndim) if d not in kept)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.adapted:
-            raise ValueError(
-                "Expected Normalization to have a mean and variance: call layer.adapt(data) "
-                "or pass mean= and variance=. Received: neither"
-            )
         x = _floating(x, self.fixed_dtype)
+        if not self.adapted:
+            self._initial_statistics(x)
         mean, variance = self._broadcast(self.mean, x), self._broadcast(self.variance, x)
         std = variance.sqrt().clamp(min=_EPSILON)
         return mean + x * std if self.invert else (x - mean) / std
+
+    def _initial_statistics(self, x: Tensor) -> None:
+        """Keras's statistics before ``adapt``: mean 0 and variance 1 per kept index (the
+        layer passes its inputs through), shaped from the first input, so a model holding a
+        layer not adapted yet builds; ``adapt`` replaces them."""
+        reduced = self._reduced_dims(x.ndim)
+        shape = [x.shape[d] for d in range(x.ndim) if d not in reduced]
+        dtype = torch.get_default_dtype()
+        self.mean = torch.zeros(shape, dtype=dtype, device=x.device)
+        self.variance = torch.ones(shape, dtype=dtype, device=x.device)
 
     def _broadcast(self, stat: Tensor, x: Tensor) -> Tensor:
         stat = stat.to(x.dtype)

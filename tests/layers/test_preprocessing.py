@@ -70,9 +70,22 @@ def test_normalization_zero_variance_uses_keras_epsilon():
     torch.testing.assert_close(layer(torch.tensor([2.0, 3.0])), torch.tensor([0.0, 1e7]))
 
 
+def test_normalization_before_adapt_passes_inputs_through_as_keras():
+    # Keras 3.15.1: Sequential([Input((3,)), Normalization()]) builds; before adapt the layer
+    # has mean 0 and variance 1 (model(x) == x); adapt then normalizes.
+    x = torch.tensor([[1.0, 2.0, 3.0], [5.0, -2.0, 0.5]])
+    torch.testing.assert_close(L.Normalization()(x), x)
+    norm = L.Normalization()
+    model = K.Sequential([K.Input((3,)), norm])
+    torch.testing.assert_close(model(x), x)
+    norm.adapt(x)
+    torch.testing.assert_close(model(x).mean(0), torch.zeros(3), atol=1e-6, rtol=0)
+    first = L.Normalization(axis=1)
+    first(torch.ones(2, 3, 4, 4))
+    assert tuple(first.mean.shape) == (3,) and float(first.variance.sum()) == 3.0
+
+
 def test_normalization_errors():
-    with pytest.raises(ValueError, match=r"call layer.adapt\(data\)"):
-        L.Normalization()(torch.ones(2, 3))
     with pytest.raises(ValueError, match=r"Expected `mean and variance` to be given together"):
         L.Normalization(mean=1.0)
 
