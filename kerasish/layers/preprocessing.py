@@ -143,26 +143,30 @@ class Normalization(Layer):
         self.mean_value = None if mean is None else _number_or_list("mean", mean)
         self.variance_value = None if variance is None else _number_or_list("variance", variance)
         self.invert = check_bool("invert", invert)
-        given = mean is not None
-        # until adapt() (or a load), the statistics are uninitialized: their shape is unknown
-        self.register_buffer(
-            "mean", torch.tensor(self.mean_value) if given else UninitializedBuffer()
-        )
-        self.register_buffer(
-            "variance", torch.tensor(self.variance_value) if given else UninitializedBuffer()
-        )
+        if mean is not None:  # part of the config, not weights: Keras counts none
+            self.register_buffer("mean", torch.tensor(self.mean_value), persistent=False)
+            self.register_buffer("variance", torch.tensor(self.variance_value), persistent=False)
+        else:  # until adapt() (or a load or a first call), the shape is unknown
+            self.register_buffer("mean", UninitializedBuffer())
+            self.register_buffer("variance", UninitializedBuffer())
+            # Keras's third non-trainable weight; Keras keeps it 0 and so does kerasish
+            self.register_buffer("count", torch.zeros(()))
         self._register_load_state_dict_pre_hook(self._take_loaded_shapes)
 
     def _take_loaded_shapes(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         for name in ("mean", "variance"):
             loaded, own = state_dict.get(prefix + name), getattr(self, name)
-            if isinstance(loaded, Tensor) and is_lazy(own):
+            if name in self._non_persistent_buffers_set:
+                state_dict.pop(prefix + name, None)  # files from before they left the weights
+            elif isinstance(loaded, Tensor) and is_lazy(own):
                 own.materialize(loaded.shape, dtype=loaded.dtype)
+        if "count" in self._buffers and prefix + "mean" in state_dict:
+            state_dict.setdefault(prefix + "count", torch.zeros(()))  # files from before count
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         # as torch's lazy modules: an uninitialized statistic is saved as it is
         for name, buf in self._buffers.items():
-            if buf is not None:
+            if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars or is_lazy(buf) else buf.detach()
 
     @property
@@ -179,8 +183,14 @@ class Normalization(Layer):
             steps: read at most this many batches of an iterable.
 
         Raises:
-            ValueError: when ``data`` holds no samples.
+            ValueError: when ``data`` holds no samples, or the layer was given ``mean`` and
+                ``variance``.
         """
+        if self.mean_value is not None:
+            raise ValueError(
+                "Expected a Normalization made without mean= and variance= to adapt. "
+                f"Received: mean={self.mean_value!r}, variance={self.variance_value!r}"
+            )
         count, total, squares = 0, None, None
         for batch in _batches(data, steps):
             dims = self._reduced_dims(batch.ndim)

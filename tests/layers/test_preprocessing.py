@@ -85,6 +85,27 @@ def test_normalization_before_adapt_passes_inputs_through_as_keras():
     assert tuple(first.mean.shape) == (3,) and float(first.variance.sum()) == 3.0
 
 
+def test_normalization_weights_and_counts_match_keras():
+    # Keras 3.15.1: an adapted Normalization over 3 features has 3 non-trainable weights
+    # (mean, variance, count) and 7 params; one given mean= and variance= has none.
+    adapted = L.Normalization()
+    adapted.adapt(torch.rand(10, 3))
+    model = K.Sequential([K.Input((3,)), adapted])
+    assert [w.name for w in adapted.weights] == ["mean", "variance", "count"]
+    assert len(adapted.non_trainable_weights) == 3 and model.count_params() == 7
+    given = L.Normalization(mean=0.5, variance=2.0)
+    assert K.Sequential([K.Input((3,)), given]).count_params() == 0
+    assert given.weights == [] and list(given.state_dict()) == []
+    with pytest.raises(ValueError, match="Expected a Normalization made without mean="):
+        given.adapt(torch.rand(4, 3))
+    # files written before: given statistics in the state dict, no count
+    given.load_state_dict({"mean": torch.tensor(0.5), "variance": torch.tensor(2.0)})
+    old = {k: v for k, v in adapted.state_dict().items() if k != "count"}
+    fresh = L.Normalization()
+    fresh.load_state_dict(old)
+    torch.testing.assert_close(fresh.mean, adapted.mean)
+
+
 def test_normalization_errors():
     with pytest.raises(ValueError, match=r"Expected `mean and variance` to be given together"):
         L.Normalization(mean=1.0)
