@@ -106,8 +106,10 @@ def make_compile_config(
     distribute: str | None = "auto",
     weighted_metrics: Any = None,
     ema: float | None = None,
+    warn_no_loss: bool = True,
 ) -> CompileConfig:
-    """Resolve and check ``compile``'s arguments.
+    """Resolve and check ``compile``'s arguments (``warn_no_loss``: warn when ``loss`` is
+    None; the trainer passes False for a model whose ``train_step`` is overridden).
 
     Raises:
         ValueError / TypeError: for unknown names or inconsistent arguments.
@@ -121,7 +123,7 @@ def make_compile_config(
     _check_scheduler_name(lr_scheduler)
     _check_ema(ema)
     opt = optimizers.get(optimizer)
-    if loss is None:
+    if loss is None and warn_no_loss:
         warnings.warn(
             "compile() got no loss: fit() trains on the loss the model returns (an output "
             "with .loss, as Hugging Face models give when called with labels=), else needs a "

@@ -118,6 +118,7 @@ class Trainer(Steps):
             distribute=distribute,
             weighted_metrics=weighted_metrics,
             ema=ema,
+            warn_no_loss=type(self).train_step is Steps.train_step,  # a GAN's needs none
         )
         self.strategy = distribute_lib.setup(distribute, devices.resolve(device))
         self.device = self.strategy.device

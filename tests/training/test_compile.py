@@ -67,3 +67,25 @@ def test_assigning_a_new_recipe_builds_a_fresh_optimizer_at_the_next_fit():
     assert model.optimizer.param_groups[0]["lr"] == 0.5
     with pytest.raises(TypeError, match="CompileConfig"):
         model.compile_config = {"optimizer": "sgd"}
+
+
+def test_compile_without_loss_warns_only_when_the_default_train_step_needs_one():
+    # Keras's GAN guide compiles with no loss and overrides train_step: no warning there.
+    import warnings
+
+    class GAN(K.Model):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.net(x)
+
+        def train_step(self, data):
+            return {}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GAN().compile(optimizer="adam")
+    with pytest.warns(UserWarning, match=r"compile\(\) got no loss"):
+        K.Sequential([nn.Linear(2, 1)]).compile(optimizer="adam")
