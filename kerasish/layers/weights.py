@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.parameter import is_lazy
 
-__all__ = ["Weight", "WeightsAPI", "collect", "keras_name"]
+__all__ = ["Weight", "WeightsAPI", "collect", "keras_name", "torch_gradient"]
 
 _Layout = Callable[[Tensor], Tensor]
 _BN_NAMES = {
@@ -38,6 +38,36 @@ _RNN_NAMES = {
     "bias_ih_l0": "bias",
     "bias_hh_l0": "recurrent_bias",
 }
+
+
+class KerasLayoutView(Tensor):
+    """A transformed weight's ``value``: the live torch tensor in Keras's layout.
+
+    A view of the parameter (it reflects optimizer steps, gradients flow through it) whose
+    ``.grad`` reads, and writes, the parameter's ``.grad`` in Keras's layout. The results of
+    operations on it are plain tensors.
+
+    Example:
+        >>> layer = K.layers.Dense(1)
+        >>> layer(torch.ones(2, 4)).sum().backward()
+        >>> layer.trainable_weights[0].value.grad.shape
+        torch.Size([4, 1])
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+    _kerasish_weight: Weight
+
+    @property
+    def grad(self) -> Tensor | None:  # type: ignore[override]
+        """The parameter's gradient in Keras's layout (a view of it), None before backward."""
+        weight = self._kerasish_weight
+        g = weight.tensor.grad
+        return None if g is None else weight._to_keras(g)  # type: ignore[misc]
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        weight = self._kerasish_weight
+        weight.tensor.grad = torch_gradient(weight, value)[1]
 
 
 class Weight:
@@ -57,7 +87,7 @@ class Weight:
         >>> kernel.name, kernel.shape, tuple(layer.linear.weight.shape)
         ('kernel', (3, 4), (4, 3))
         >>> kernel.assign(np.ones((3, 4)))
-        >>> float(layer.linear.weight.sum())
+        >>> float(layer.linear.weight.detach().sum())
         12.0
     """
 
@@ -77,8 +107,13 @@ class Weight:
 
     @property
     def value(self) -> Tensor:
-        """The tensor in Keras's layout (a view of the torch tensor, gradients flow)."""
-        return self.tensor if self._to_keras is None else self._to_keras(self.tensor)
+        """The tensor in Keras's layout: the torch tensor itself when the layouts agree, else
+        a :class:`KerasLayoutView` of it (gradients flow; its ``.grad`` is in Keras's layout)."""
+        if self._to_keras is None:
+            return self.tensor
+        view = self._to_keras(self.tensor).as_subclass(KerasLayoutView)
+        view._kerasish_weight = self
+        return view
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -124,6 +159,64 @@ class Weight:
     def __repr__(self) -> str:
         dtype = str(self.dtype).removeprefix("torch.")
         return f"<Weight path={self.path}, shape={self.shape}, dtype={dtype}>"
+
+
+def torch_gradient(variable: Any, grad: Any) -> tuple[Tensor, Tensor | None, str]:
+    """``(parameter, gradient in the parameter's layout, name)`` of a variable and its gradient.
+
+    Args:
+        variable: a :class:`Weight`, a weight's ``value``, or a torch tensor.
+        grad: the gradient in the variable's layout (Keras's for a weight), or None.
+
+    Returns:
+        The torch tensor, the gradient (a tensor shaped, typed and placed like it; None for
+        None) and the variable's path (its shape for a plain tensor).
+
+    Raises:
+        TypeError: when ``variable`` is not one of those.
+        ValueError: when the gradient's shape differs from the variable's.
+
+    Example:
+        >>> layer = K.layers.Dense(1)
+        >>> _ = layer(torch.ones(2, 4))
+        >>> param, g, name = torch_gradient(layer.trainable_weights[0], torch.ones(4, 1))
+        >>> tuple(g.shape), name.endswith("/kernel")
+        ((1, 4), True)
+    """
+    if isinstance(variable, KerasLayoutView):
+        variable = variable._kerasish_weight
+    if isinstance(variable, Weight):
+        param, name, shape, back = (
+            variable.tensor,
+            variable.path,
+            variable.shape,
+            variable._from_keras,
+        )
+    elif isinstance(variable, Tensor):
+        param, shape, back = variable, tuple(variable.shape), None
+        name = f"tensor of shape {shape}"
+    else:
+        raise TypeError(
+            "Expected a variable: a kerasish weight, its .value or a torch tensor. "
+            f"Received: variable={variable!r}"
+        )
+    if grad is None:
+        return param, None, name
+    grad = grad.value if isinstance(grad, Weight) else grad
+    grad = torch.as_tensor(grad).detach()
+    if type(grad) is not Tensor:
+        grad = grad.as_subclass(Tensor)
+    if tuple(grad.shape) != shape:
+        raise ValueError(
+            f"Expected a gradient of shape {shape} for {name}. "
+            f"Received: grad.shape={tuple(grad.shape)}"
+        )
+    grad = grad.to(device=param.device, dtype=param.dtype)
+    if back is not None:
+        grad = back(grad)
+    if grad.stride() != param.stride():
+        grad = torch.empty_like(param).copy_(grad)
+    return param, grad, name
 
 
 def keras_name(owner: nn.Module, torch_name: str) -> str:

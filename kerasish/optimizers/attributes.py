@@ -13,6 +13,7 @@ passes in as instances are left as torch made them.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 import torch
@@ -39,15 +40,27 @@ class KerasAttributes:
     _kerasish_iterations: int = 0
     _kerasish_schedule: Any = None
     _kerasish_ratios: tuple[float, ...] = ()
+    _kerasish_clipping: Any = None  # the recipe's ``Clipping``, used by ``apply``
 
     # ------------------------------------------------------------------ Keras methods
     def apply(self, grads: Any, trainable_variables: Any = None) -> None:
-        """Keras's ``optimizer.apply``: one step with these gradients.
+        """Keras's ``optimizer.apply``: one step with these gradients, on these variables only.
+
+        Each gradient is in its variable's layout (Keras's for a kerasish weight view: a Dense
+        kernel's is ``(in, out)``) and becomes the torch parameter's ``.grad`` for the step
+        (replacing what ``backward`` left there); variables not given, and those given a None
+        gradient (warned about, as Keras does), are not moved, and their ``.grad`` is kept.
+        The optimizer's clipping (``clipnorm``, ``clipvalue``, ``global_clipnorm``) applies.
 
         Args:
-            grads: one gradient per variable (tensors, or None to skip one).
-            trainable_variables: the parameters (or kerasish weight views with ``.value``)
-                the gradients belong to; None: those already holding their ``.grad``.
+            grads: one gradient per variable (tensors, or None to skip one); an empty list
+                does nothing.
+            trainable_variables: the parameters, kerasish weights (``layer.trainable_weights``)
+                or their ``.value``; None: every parameter the optimizer holds, in order.
+
+        Raises:
+            ValueError: for a count or shape that differs, a variable the optimizer does not
+                hold, or no gradient at all.
 
         Example:
             >>> layer = nn.Linear(2, 1)
@@ -56,10 +69,63 @@ class KerasAttributes:
             >>> opt.iterations
             1
         """
-        if trainable_variables is not None:
-            for g, v in zip(grads, trainable_variables, strict=True):
-                getattr(v, "value", v).grad = g
-        self.step()
+        from kerasish.layers.weights import torch_gradient
+
+        grads = list(grads)
+        if not grads:
+            return
+        held = [p for group in self.param_groups for p in group["params"]]
+        if trainable_variables is None:
+            if len(grads) != len(held):
+                raise ValueError(
+                    "Expected one gradient per parameter the optimizer holds when "
+                    f"trainable_variables is None ({len(held)}). Received: {len(grads)} gradients"
+                )
+            trainable_variables = held
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"Expected one gradient per variable ({len(variables)}). "
+                f"Received: {len(grads)} gradients"
+            )
+        known = {id(p) for p in held}
+        pairs, missing = {}, []
+        for g, v in zip(grads, variables):
+            param, grad, name = torch_gradient(v, g)
+            if id(param) not in known:
+                raise ValueError(
+                    "Expected variables the optimizer was built with. Received: a variable "
+                    f"it does not hold ({name}, shape={tuple(param.shape)})"
+                )
+            if grad is None:
+                missing.append(name)
+            else:
+                pairs[id(param)] = (param, grad)
+        if not pairs:
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss. "
+                "If using `model.compile()`, did you forget to provide a `loss` argument?",
+                stacklevel=2,
+            )
+        kept = {id(p): p.grad for p in held}
+        try:
+            for p in held:
+                p.grad = pairs[id(p)][1] if id(p) in pairs else None
+            clipping = self._kerasish_clipping
+            if clipping:
+                params = [param for param, _ in pairs.values()]
+                for param in params:  # clip a copy: the caller's gradients stay as given
+                    param.grad = param.grad.clone()
+                from kerasish.optimizers.base import clip_gradients
+
+                clip_gradients(params, clipping)
+            self.step()
+        finally:
+            for p in held:
+                if id(p) not in pairs:
+                    p.grad = kept[id(p)]
 
     def apply_gradients(self, grads_and_vars: Any) -> None:
         """Keras's ``optimizer.apply_gradients([(grad, variable), ...])``: one step."""
@@ -118,7 +184,12 @@ class KerasAttributes:
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # type: ignore[misc]
-        mine = (self._kerasish_iterations, self._kerasish_schedule, self._kerasish_ratios)
+        mine = (
+            self._kerasish_iterations,
+            self._kerasish_schedule,
+            self._kerasish_ratios,
+            self._kerasish_clipping,
+        )
         return {**state, "kerasish": mine}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -164,21 +235,28 @@ def _rebuild(cls: type[torch.optim.Optimizer]) -> Any:
     return keras_class(cls).__new__(keras_class(cls))
 
 
-def _install(opt: Any, iterations: int, schedule: Any, ratios: tuple[float, ...]) -> None:
+def _install(
+    opt: Any, iterations: int, schedule: Any, ratios: tuple[float, ...], clipping: Any = None
+) -> None:
     opt._kerasish_ratios = ratios
+    opt._kerasish_clipping = clipping
     opt._kerasish_iterations = iterations
     opt._kerasish_schedule = schedule
     opt.register_step_post_hook(_after_step)
 
 
 def with_keras_attributes(
-    opt: torch.optim.Optimizer, schedule: schedules.LearningRateSchedule | None = None
+    opt: torch.optim.Optimizer,
+    schedule: schedules.LearningRateSchedule | None = None,
+    clipping: Any = None,
 ) -> torch.optim.Optimizer:
     """Give an optimizer kerasish just built Keras's attributes (and a schedule); returns it.
 
     Args:
         opt: a torch optimizer instance, fresh (no step taken).
         schedule: a ``LearningRateSchedule`` the learning rate follows per step, or None.
+        clipping: the recipe's ``Clipping``, which ``apply`` uses (the trainer clips itself
+            before ``step``), or None.
 
     Returns:
         The same object, now an instance of ``keras_class(type(opt))``.
@@ -199,7 +277,7 @@ def with_keras_attributes(
     base = float(base) if isinstance(base, int | float | torch.Tensor) else 0.0
     ratios = tuple(float(g["lr"]) / base if base else 1.0 for g in opt.param_groups)
     opt.__class__ = keras_class(type(opt))
-    _install(opt, 0, schedule, ratios)
+    _install(opt, 0, schedule, ratios, clipping if clipping else None)
     if schedule is not None:
         opt._set_lr(float(schedule(0)))  # type: ignore[attr-defined]
     return opt

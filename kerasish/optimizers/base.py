@@ -112,14 +112,85 @@ class Optimizer:
             kw["weight_decay"] = self.weight_decay
         return kw
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:  # every recipe's build keeps what it built (Keras-style)
+            cls.build = _keeping(cls.__dict__["build"])
+
     def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
-        """Create the torch optimizer over ``params`` (tensors or param-group dicts), with
-        Keras's ``learning_rate``/``lr``/``iterations`` attributes."""
+        """Create the torch optimizer over ``params`` (tensors, kerasish weights such as
+        ``model.trainable_weights``, or param-group dicts), with Keras's
+        ``learning_rate``/``lr``/``iterations`` attributes.
+
+        The recipe keeps it too, as Keras's ``optimizer.build(variables)`` does, for its
+        ``apply``/``apply_gradients``; the last one built is kept.
+        """
         kw = self.torch_kwargs()
         accepted = inspect.signature(self.torch_class).parameters
         if "foreach" in accepted and "foreach" not in kw and "fused" not in kw:
             kw["foreach"] = None  # torch picks the fastest path for the device
-        return with_keras_attributes(self.torch_class(params, **kw), self.schedule)
+        return with_keras_attributes(
+            self.torch_class(_torch_params(params), **kw), self.schedule, self.clipping
+        )
+
+    @property
+    def built(self) -> bool:
+        """Whether ``build`` (or a first ``apply``) made its torch optimizer."""
+        return self.__dict__.get("_kerasish_built") is not None
+
+    @property
+    def torch_optimizer(self) -> torch.optim.Optimizer | None:
+        """The torch optimizer ``build`` made last, or None before."""
+        return self.__dict__.get("_kerasish_built")
+
+    @property
+    def iterations(self) -> int:
+        """The number of steps its torch optimizer took (0 before it is built)."""
+        built = self.torch_optimizer
+        return 0 if built is None else int(getattr(built, "iterations", 0))
+
+    def apply(self, grads: Any, trainable_variables: Any = None) -> None:
+        """Keras's ``optimizer.apply``: one step; the first call builds the optimizer over
+        ``trainable_variables`` (kerasish weights or tensors), as Keras does.
+
+        Raises:
+            ValueError: on the first call without ``trainable_variables`` (see
+                ``KerasAttributes.apply`` for the others).
+
+        Example:
+            >>> layer = K.layers.Dense(1)
+            >>> _ = layer(torch.ones(2, 4))
+            >>> opt = Adam(1e-3)
+            >>> opt.apply([torch.ones(4, 1), torch.ones(1)], layer.trainable_weights)
+            >>> opt.iterations
+            1
+        """
+        built = self.torch_optimizer
+        if built is None:
+            if trainable_variables is None:
+                raise ValueError(
+                    "Expected trainable_variables on the first apply (it builds the "
+                    "optimizer), or a call to optimizer.build(trainable_variables) first. "
+                    "Received: trainable_variables=None"
+                )
+            trainable_variables = list(trainable_variables)
+            built = self.build(trainable_variables)
+        elif trainable_variables is None:  # Keras: the variables it was built with
+            trainable_variables = self.__dict__.get("_kerasish_variables")
+        built.apply(grads, trainable_variables)  # type: ignore[attr-defined]
+
+    def apply_gradients(self, grads_and_vars: Any) -> None:
+        """Keras's ``optimizer.apply_gradients([(grad, variable), ...])``: one step (the first
+        builds the optimizer over these variables)."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles are recipes: the torch optimizer built is left out."""
+        state = dict(self.__dict__)
+        state.pop("_kerasish_built", None)
+        state.pop("_kerasish_variables", None)
+        return state
 
     @property
     def schedule(self) -> schedules.LearningRateSchedule | None:
@@ -140,6 +211,49 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+def _keeping(build: Callable[..., torch.optim.Optimizer]) -> Callable[..., Any]:
+    """``build`` that also keeps the torch optimizer on the recipe."""
+    if getattr(build, "_kerasish_keeping", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self: Optimizer, params: Iterable[Any]) -> torch.optim.Optimizer:
+        if not isinstance(params, torch.Tensor):
+            params = list(params)
+        opt = build(self, params)
+        flat = isinstance(params, list) and not any(isinstance(p, dict) for p in params)
+        self.__dict__["_kerasish_built"] = opt
+        self.__dict__["_kerasish_variables"] = params if flat else None
+        return opt
+
+    wrapper._kerasish_keeping = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _torch_params(params: Iterable[Any]) -> Any:
+    """``params`` with kerasish weights (and their ``.value``) replaced by their tensors."""
+    from kerasish.layers.weights import KerasLayoutView, Weight
+
+    def tensor(p: Any) -> Any:
+        if isinstance(p, KerasLayoutView):
+            p = p._kerasish_weight
+        return p.tensor if isinstance(p, Weight) else p
+
+    if isinstance(params, torch.Tensor):
+        return params  # torch's own error names it
+    out = []
+    for p in params:
+        if isinstance(p, dict) and "params" in p:
+            group = p["params"]
+            group = [group] if isinstance(group, torch.Tensor) else group
+            p = {**p, "params": [tensor(q) for q in group]}
+        out.append(tensor(p))
+    return out
+
+
+Optimizer.build = _keeping(Optimizer.build)  # type: ignore[method-assign]
 
 
 def _learning_rate(value: Any) -> float | schedules.LearningRateSchedule:
@@ -370,7 +484,7 @@ class TorchClass(Optimizer):
         return {}
 
     def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
-        return with_keras_attributes(self.torch_class(params))
+        return with_keras_attributes(self.torch_class(_torch_params(params)))
 
     def get_config(self) -> dict[str, Any]:
         return {"class_name": self.torch_class.__name__, "torch": True}
@@ -407,7 +521,7 @@ class TorchFactory(Optimizer):
         return {}
 
     def build(self, params: Iterable[Any]) -> torch.optim.Optimizer:
-        opt = self.factory(params)
+        opt = self.factory(_torch_params(params))
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(
                 "Expected the optimizer callable to return a torch.optim.Optimizer. "
