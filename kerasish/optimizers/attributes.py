@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from kerasish.optimizers import schedules
+from kerasish.optimizers.clipping import clip_gradients
 
 __all__ = ["KerasAttributes", "with_keras_attributes"]
 
@@ -118,8 +119,6 @@ class KerasAttributes:
                 params = [param for param, _ in pairs.values()]
                 for param in params:  # clip a copy: the caller's gradients stay as given
                     param.grad = param.grad.clone()
-                from kerasish.optimizers.base import clip_gradients
-
                 clip_gradients(params, clipping)
             self.step()
         finally:

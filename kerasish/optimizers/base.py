@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import torch
 
 from kerasish.optimizers import schedules
 from kerasish.optimizers.attributes import with_keras_attributes
+from kerasish.optimizers.clipping import Clipping, clip_gradients
 
 __all__ = [
     "Optimizer",
@@ -39,18 +40,6 @@ __all__ = [
     "TorchClass",
     "TorchFactory",
 ]
-
-
-@dataclass(frozen=True)
-class Clipping:
-    """Keras-style gradient clipping settings."""
-
-    clipnorm: float | None = None
-    clipvalue: float | None = None
-    global_clipnorm: float | None = None
-
-    def __bool__(self) -> bool:
-        return any(v is not None for v in (self.clipnorm, self.clipvalue, self.global_clipnorm))
 
 
 class Optimizer:
@@ -543,15 +532,3 @@ class TorchFactory(Optimizer):
 
     def __repr__(self) -> str:
         return f"TorchFactory({self.factory!r})"
-
-
-def clip_gradients(params: list[torch.Tensor], clipping: Clipping) -> None:
-    """Apply Keras's clipvalue, clipnorm (per tensor) and global_clipnorm to ``params``' grads."""
-    grads = [p for p in params if p.grad is not None]
-    if clipping.clipvalue is not None:
-        torch.nn.utils.clip_grad_value_(grads, clipping.clipvalue)
-    if clipping.clipnorm is not None:
-        for p in grads:
-            torch.nn.utils.clip_grad_norm_([p], clipping.clipnorm, foreach=True)
-    if clipping.global_clipnorm is not None:
-        torch.nn.utils.clip_grad_norm_(grads, clipping.global_clipnorm, foreach=True)
