@@ -9,7 +9,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
-from kerasish.data.arrays import check_lengths, first_dim, is_arraylike, take, to_tensor
+from kerasish.data.arrays import (
+    check_lengths,
+    first_dim,
+    is_arraylike,
+    is_pandas,
+    take,
+    to_tensor,
+)
 from kerasish.data.hf import HFData, is_hf_dataset
 
 __all__ = ["split_validation", "unpack_validation"]
@@ -105,7 +112,7 @@ def unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
         first = validation_data[0]
         if len(validation_data) in (2, 3) and (is_arraylike(first) or isinstance(first, Mapping)):
             return tuple(validation_data) + (None,) * (3 - len(validation_data))
-        if isinstance(first, np.ndarray | torch.Tensor):  # not a list of (x, y) batches
+        if isinstance(first, np.ndarray | torch.Tensor) or is_pandas(first):  # not (x, y) batches
             raise ValueError(
                 "Expected validation_data to be (x_val, y_val) or (x_val, y_val, "
                 "sample_weight_val), or a Dataset, DataLoader or generator. Received: "
