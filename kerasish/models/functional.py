@@ -7,7 +7,8 @@ called twice) and generates the forward from the graph as Python source, one lin
 (``model.code``), so a forward costs what the same model written as a ``forward`` costs, and
 ``torch.compile``/``torch.export`` see plain code. The model is built when it is made. As
 Keras's, the forward first casts an input whose dtype differs from its ``Input``'s (uint8
-images to float32; see ``kerasish.models.input.cast_input``).
+images to float32) and adjusts a rank one off (``(N,)`` into ``Input((1,))`` is ``(N, 1)``;
+see ``kerasish.models.input.adjust_input``).
 
 ``get_config()`` describes the graph as JSON-able data (the layers, the inputs' shapes and
 dtypes, each node's layer or torch function and its arguments with ``{"__slot__": i}`` for
@@ -36,14 +37,15 @@ from kerasish.models.input import (
     Input,
     KerasTensor,
     Node,
+    adjust_input,
     as_symbolic,
-    cast_input,
     example_of,
     leaves,
     rebuild,
 )
 from kerasish.models.model import Model, set_functional_factory
 from kerasish.saving import register_keras_serializable
+from kerasish.summary import counts
 
 __all__ = ["Functional", "replay"]
 
@@ -122,14 +124,18 @@ class _Source:
         for path, t in _paths(node.outputs, ""):
             self.lines.append(f"    v{self.slots[id(t)]} = out{path}")
 
-    def function(self, dtypes: list[torch.dtype], outputs: Any, name: str) -> tuple[Any, str]:
+    def function(self, inputs: list[KerasTensor], outputs: Any, name: str) -> tuple[Any, str]:
         """The forward as a function ``run(modules, *inputs)``, and its source; each input
-        is first cast to its ``Input``'s dtype when it differs (one comparison when not)."""
-        head = ["def run(modules, " + ", ".join(f"v{i}" for i in range(len(dtypes))) + "):"]
-        cast = self.expr(cast_input)
-        for i, dtype in enumerate(dtypes):
-            d = self.expr(dtype)
-            head.append(f"    if getattr(v{i}, 'dtype', {d}) is not {d}: v{i} = {cast}(v{i}, {d})")
+        is first cast to its ``Input``'s dtype and its rank adjusted, as Keras's are (see
+        ``adjust_input``), when they differ (two comparisons when not)."""
+        head = ["def run(modules, " + ", ".join(f"v{i}" for i in range(len(inputs))) + "):"]
+        adjust = self.expr(adjust_input)
+        for i, t in enumerate(inputs):
+            d, rank, expand = self.expr(t.dtype), len(t.keras_shape), t.keras_shape[-1] == 1
+            head.append(
+                f"    if getattr(v{i}, 'ndim', {rank}) != {rank} or getattr(v{i}, 'dtype', {d}) "
+                f"is not {d}: v{i} = {adjust}(v{i}, {d}, {rank}, {expand})"
+            )
         if self.module_index:
             head.append(
                 "    " + ", ".join(f"m{i}" for i in range(len(self.module_index))) + ", = modules"
@@ -236,8 +242,7 @@ class Functional(Model):
         source = _Source(self._slots(), list(self.layers))
         for node in nodes:
             source.call(node)
-        dtypes = [t.dtype for t in flat_in]
-        self._functional_forward, self.code = source.function(dtypes, outputs, self.name)
+        self._functional_forward, self.code = source.function(flat_in, outputs, self.name)
         self._functional_modules = tuple(self.layers)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -350,7 +355,9 @@ class Functional(Model):
     # ------------------------------------------------------------------ summary
     def layer_connections(self) -> list[tuple[str, str, str, int, str]]:
         """Rows for ``summary``, inputs first: (name, class name, output shape, parameters,
-        "connected to"), one per layer (a shared layer lists every call's inputs).
+        "connected to"), one per layer (a shared layer lists every call's inputs). The
+        parameters count as Keras's do: the weights and the saved floating-point buffers
+        (BatchNorm's moving statistics), as ``kerasish.summary.counts`` counts them.
 
         "connected to" names each tensor a layer receives as ``layer[node][tensor]`` (Keras's
         notation: the node is the producer's n-th call in this model).
@@ -373,9 +380,7 @@ class Functional(Model):
                 where[id(t)] = f"{name}[{k}][{t.index}]"
             if name not in rows:
                 shapes = ", ".join(str(t.keras_shape) for t in node.flat_outputs)
-                params = (
-                    0 if node.module is None else sum(p.numel() for p in node.module.parameters())
-                )
+                params = 0 if node.module is None else sum(counts(node.module))
                 rows[name] = [name, kind, shapes, params, []]
             rows[name][4].extend(where[id(t)] for t in node.inputs)
         return [(n, k, s, p, ", ".join(links) or "-") for n, k, s, p, links in rows.values()]

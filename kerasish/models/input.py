@@ -44,6 +44,7 @@ __all__ = [
     "KerasTensor",
     "Input",
     "Node",
+    "adjust_input",
     "cast_input",
     "example_of",
     "leaves",
@@ -513,6 +514,33 @@ def cast_input(x: Any, dtype: torch.dtype) -> Any:
     if x.is_floating_point() and dtype.is_floating_point:
         return x
     return x.to(dtype)
+
+
+def adjust_input(x: Any, dtype: torch.dtype, rank: int, expand: bool) -> Any:
+    """``x`` as a model whose ``Input`` has ``dtype`` and ``rank`` dimensions (the batch's
+    among them) takes it: cast as :func:`cast_input` casts, then its rank adjusted as Keras's
+    functional models adjust it: a trailing dimension of size 1 too many is squeezed
+    (``(N, d, 1)`` into ``Input((d,))``), and one missing is added when the ``Input``'s last
+    dimension is 1 (``expand``: ``(N,)`` into ``Input((1,))`` is ``(N, 1)``). Other ranks are
+    passed as they are, for the layers to take or refuse. Models call this only when ``x``'s
+    rank or dtype differs: a matching batch costs two comparisons.
+
+    Example:
+        >>> adjust_input(torch.arange(3), torch.float32, 2, True)
+        tensor([[0.],
+                [1.],
+                [2.]])
+        >>> adjust_input(torch.ones(4, 5, 1), torch.float32, 2, False).shape
+        torch.Size([4, 5])
+    """
+    x = cast_input(x, dtype)
+    if not isinstance(x, torch.Tensor) or x.ndim == rank:
+        return x
+    if x.ndim == rank + 1 and x.shape[-1] == 1:
+        return x.squeeze(-1)
+    if x.ndim == rank - 1 and expand:
+        return x.unsqueeze(-1)
+    return x
 
 
 def Input(  # noqa: N802 - Keras's name

@@ -20,6 +20,7 @@ from torch import nn
 
 from kerasish import optimizers
 from kerasish.layers.api import KerasLayerAPI, default_build
+from kerasish.models.input import KerasTensor, as_symbolic, leaves
 from kerasish.saving import SavingMixin, register_keras_serializable
 from kerasish.training.state import TrainState
 from kerasish.training.trainer import Trainer
@@ -41,6 +42,33 @@ def _functional_subclass(cls: type) -> type:
         made.__qualname__ = cls.__qualname__
         _FUNCTIONAL_SUBCLASSES[cls] = made
     return made
+
+
+def _graph_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether a model class was called as ``(inputs, outputs)`` (positional or keywords),
+    both structures of ``KerasTensor`` objects (or ``K.layers.Input`` layers)."""
+    if len(args) >= 2:
+        inputs, outputs = args[0], args[1]
+    elif len(args) == 1 and "outputs" in kwargs:
+        inputs, outputs = args[0], kwargs["outputs"]
+    elif not args and "inputs" in kwargs and "outputs" in kwargs:
+        inputs, outputs = kwargs["inputs"], kwargs["outputs"]
+    else:
+        return False
+    return all(
+        (flat := leaves(as_symbolic(part))) and all(isinstance(t, KerasTensor) for t in flat)
+        for part in (inputs, outputs)
+    )
+
+
+def _defines_forward(cls: type) -> bool:
+    """Whether a model class (or a base below ``Model``) defines ``forward`` or ``call``."""
+    for klass in cls.__mro__:
+        if klass is Model:
+            return False
+        if "forward" in vars(klass) or "call" in vars(klass):
+            return True
+    return False
 
 
 def set_functional_factory(factory: Any) -> None:
@@ -70,16 +98,31 @@ class Model(KerasLayerAPI, SavingMixin, Trainer, nn.Module):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        functional = _FUNCTIONAL and (args or "inputs" in kwargs)
-        if functional and cls is Model:
+        if _FUNCTIONAL and cls is Model and (args or "inputs" in kwargs):
             return super().__new__(_FUNCTIONAL[0])  # a subclass: Python then runs its __init__
-        if functional and cls.__init__ is Model.__init__ and not issubclass(cls, _FUNCTIONAL[0]):
-            # Keras's functional subclass: `class Custom(K.Model)` overriding train_step only,
-            # built as Custom(inputs, outputs); the graph comes from a Functional mixed in
-            return super().__new__(_functional_subclass(cls))
-        return super().__new__(cls)
+        model = super().__new__(cls)
+        if _FUNCTIONAL and not issubclass(cls, _FUNCTIONAL[0]) and _graph_arguments(args, kwargs):
+            # called as Custom(inputs, outputs): Model.__init__ says so when the class's own
+            # __init__ drops them (Keras's functional subclass is made by Model.__init__)
+            model.__dict__["_called_with_graph"] = True
+        return model
 
-    def __init__(self, *, name: str | None = None) -> None:
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        if args or kwargs:
+            # Keras's functional subclass: `class Custom(K.Model)` (its own __init__ passing
+            # inputs and outputs on to super().__init__, or none) built as
+            # Custom(inputs, outputs): the graph comes from a Functional mixed into its class
+            functional = _FUNCTIONAL[0]
+            if not isinstance(self, functional):
+                object.__setattr__(self, "__class__", _functional_subclass(type(self)))
+            functional.__init__(self, *args, name=name, **kwargs)
+            return
+        if self.__dict__.pop("_called_with_graph", False) and not _defines_forward(type(self)):
+            raise TypeError(
+                f"Expected {type(self).__name__}.__init__ to pass the inputs and outputs it was "
+                "called with on to super().__init__(inputs, outputs, ...), or the class to "
+                "define call() or forward(). Received: super().__init__() without them"
+            )
         nn.Module.__init__(self)
         self.compiled = False
         self.stop_training = False

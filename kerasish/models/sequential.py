@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from kerasish.layers.core import Input as InputLayer
-from kerasish.models.input import KerasTensor, cast_input
+from kerasish.models.input import KerasTensor, adjust_input
 from kerasish.models.model import Model
 from kerasish.saving import register_keras_serializable
 
@@ -28,8 +28,9 @@ class Sequential(Model):
     Args:
         layers: the layers, in order. A first ``layers.Input(shape)``, or a first layer given
             ``input_shape=``/``input_dim=``, builds the model at once. As in Keras, a first
-            ``Input`` casts integer inputs to its dtype (uint8 images to float32; see
-            ``kerasish.models.input.cast_input``).
+            ``Input`` casts integer inputs to its dtype (uint8 images to float32) and adjusts
+            a rank one off (``(N,)`` into ``Input((1,))`` is ``(N, 1)``; see
+            ``kerasish.models.input.adjust_input``).
         name: the model's name (Keras's automatic ``sequential``, ``sequential_1``, ... when
             None).
 
@@ -38,8 +39,11 @@ class Sequential(Model):
         >>> model.add(nn.Softmax(dim=-1))
     """
 
-    #: The first ``Input`` layer's dtype (None without one): the forward casts to it.
+    #: The first ``Input`` layer's dtype (None without one) and rank with the batch's
+    #: dimension: the forward casts to it and adjusts the rank as Keras does (``adjust_input``)
     _input_dtype: torch.dtype | None = None
+    _input_rank: int = 0
+    _input_expand: bool = False
 
     def __init__(self, layers: Iterable[nn.Module] | None = None, name: str | None = None):
         super().__init__(name=name)
@@ -100,10 +104,12 @@ class Sequential(Model):
 
     def _refresh_input_dtype(self) -> None:
         first = self.layers[0] if len(self.layers) else None
-        dtype = (
-            (first.dtype or torch.get_default_dtype()) if isinstance(first, InputLayer) else None
-        )
-        self._input_dtype = dtype
+        if isinstance(first, InputLayer):
+            self._input_dtype = first.dtype or torch.get_default_dtype()
+            self._input_rank = len(first.shape) + 1
+            self._input_expand = bool(first.shape) and first.shape[-1] == 1
+        else:
+            self._input_dtype = None
 
     def get_config(self) -> dict[str, Any]:
         """``{"name": ..., "layers": [the modules]}``, what ``from_config`` rebuilds from.
@@ -124,9 +130,11 @@ class Sequential(Model):
         return cls(config["layers"], name=config.get("name"))
 
     def forward(self, x: Any) -> Any:
-        dtype = self._input_dtype
-        if dtype is not None and getattr(x, "dtype", dtype) is not dtype:
-            x = cast_input(x, dtype)
+        dtype, rank = self._input_dtype, self._input_rank
+        if dtype is not None and (
+            getattr(x, "ndim", rank) != rank or getattr(x, "dtype", dtype) is not dtype
+        ):
+            x = adjust_input(x, dtype, rank, self._input_expand)
         for layer in self._modules["layers"]._modules.values():  # the ModuleList's, directly
             x = layer(x)
         return x
