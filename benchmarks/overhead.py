@@ -207,13 +207,14 @@ class KerasishInference:
         )
         self.x, self.y, self.mode = data[0], data[1], mode
         self.batch = WORKLOADS[workload]["batch"]
+        self.verbose = 1
 
     def epoch(self):
         sink = io.StringIO()
         with redirect_stdout(sink), redirect_stderr(sink):
             if self.mode == "predict":
-                return self.model.predict(self.x, batch_size=self.batch, verbose=1)
-            return self.model.evaluate(self.x, self.y, batch_size=self.batch, verbose=1)
+                return self.model.predict(self.x, batch_size=self.batch, verbose=self.verbose)
+            return self.model.evaluate(self.x, self.y, batch_size=self.batch, verbose=self.verbose)
 
 
 def peak_rss_mb() -> float:
