@@ -6,8 +6,9 @@ README section). This counts the instructions that one epoch of the hand loop an
 of kerasish execute, in the same process, under ``valgrind --tool=callgrind``: the script
 re-runs itself under valgrind, builds both loops from ``overhead.py`` (same workload, data and
 optimizer), warms both up, then runs one epoch of each between three gates; at each gate the
-parent asks callgrind for a dump (``callgrind_control --dump``), so the second and third dumps
-hold exactly the hand epoch and the kerasish epoch. Instructions are not time (cache misses
+parent asks callgrind for a dump (``callgrind_control --dump``) while the child waits in a
+blocking read of a FIFO, so the second and third dumps hold the hand epoch and the kerasish
+epoch (and the few instructions of a gate). Instructions are not time (cache misses
 and allocation do not show), but the ratio is the same on every run.
 
 The progress bar is off by default (``--verbose 0``): it redraws every 0.1 s of wall time, and
@@ -50,8 +51,8 @@ def _child(config: str, verbose: int, gates: Path) -> None:
     ours.epoch()
     for gate, run in ((1, hand.epoch), (2, ours.epoch), (3, None)):
         (gates / f"ready{gate}").touch()
-        while not (gates / f"go{gate}").exists():
-            time.sleep(0.2)
+        with open(gates / f"go{gate}") as fifo:  # blocks in the kernel: no instructions counted
+            fifo.read()
         if run is not None:
             run()
 
@@ -59,6 +60,8 @@ def _child(config: str, verbose: int, gates: Path) -> None:
 def _parent(config: str, verbose: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         gates = Path(tmp)
+        for gate in (1, 2, 3):
+            os.mkfifo(gates / f"go{gate}")
         out = gates / "callgrind.out"
         cmd = [
             "valgrind",
@@ -84,7 +87,8 @@ def _parent(config: str, verbose: int) -> dict[str, float]:
                 check=True,
                 capture_output=True,
             )
-            (gates / f"go{gate}").touch()
+            with open(gates / f"go{gate}", "w") as fifo:
+                fifo.write("go")
         proc.wait()
         hand, ours = (_total(Path(f"{out}.{part}")) for part in (2, 3))
     return {"hand": hand, "kerasish": ours, "ratio": ours / hand}

@@ -108,6 +108,11 @@ class Model(KerasLayerAPI, SavingMixin, Trainer, nn.Module):
         return model
 
     def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        if (args or kwargs) and not _graph_arguments(args, kwargs):
+            raise TypeError(
+                "Expected Model.__init__ to get (inputs, outputs) of K.Input tensors, or only "
+                f"name=. Received: {len(args)} positional argument(s), keywords {sorted(kwargs)}"
+            )
         if args or kwargs:
             # Keras's functional subclass: `class Custom(K.Model)` (its own __init__ passing
             # inputs and outputs on to super().__init__, or none) built as

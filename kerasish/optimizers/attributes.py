@@ -70,20 +70,35 @@ class KerasAttributes:
             >>> opt.iterations
             1
         """
-        from kerasish.layers.weights import torch_gradient
-
         grads = list(grads)
         if not grads:
             return
         held = [p for group in self.param_groups for p in group["params"]]
-        if trainable_variables is None:
-            if len(grads) != len(held):
-                raise ValueError(
-                    "Expected one gradient per parameter the optimizer holds when "
-                    f"trainable_variables is None ({len(held)}). Received: {len(grads)} gradients"
-                )
-            trainable_variables = held
-        variables = list(trainable_variables)
+        pairs = self._given_gradients(
+            grads, held if trainable_variables is None else trainable_variables, held
+        )
+        kept = {id(p): p.grad for p in held}
+        try:
+            for p in held:
+                p.grad = pairs[id(p)][1] if id(p) in pairs else None
+            clipping = self._kerasish_clipping
+            if clipping:
+                params = [param for param, _ in pairs.values()]
+                for param in params:  # clip a copy: the caller's gradients stay as given
+                    param.grad = param.grad.clone()
+                clip_gradients(params, clipping)
+            self.step()
+        finally:
+            for p in held:
+                if id(p) not in pairs:
+                    p.grad = kept[id(p)]
+
+    def _given_gradients(self, grads: list, variables: Any, held: list) -> dict[int, tuple]:
+        """``{id(param): (param, gradient in torch's layout)}`` for the gradients given; a
+        None gradient is warned about (as Keras does) and left out."""
+        from kerasish.layers.weights import torch_gradient
+
+        variables = list(variables)
         if len(grads) != len(variables):
             raise ValueError(
                 f"Expected one gradient per variable ({len(variables)}). "
@@ -103,28 +118,17 @@ class KerasAttributes:
             else:
                 pairs[id(param)] = (param, grad)
         if not pairs:
-            raise ValueError("No gradients provided for any variable.")
+            raise ValueError(
+                f"Expected a gradient for at least one variable. Received: None for all "
+                f"{len(variables)} variables"
+            )
         if missing:
             warnings.warn(
                 f"Gradients do not exist for variables {missing} when minimizing the loss. "
                 "If using `model.compile()`, did you forget to provide a `loss` argument?",
-                stacklevel=2,
+                stacklevel=3,
             )
-        kept = {id(p): p.grad for p in held}
-        try:
-            for p in held:
-                p.grad = pairs[id(p)][1] if id(p) in pairs else None
-            clipping = self._kerasish_clipping
-            if clipping:
-                params = [param for param, _ in pairs.values()]
-                for param in params:  # clip a copy: the caller's gradients stay as given
-                    param.grad = param.grad.clone()
-                clip_gradients(params, clipping)
-            self.step()
-        finally:
-            for p in held:
-                if id(p) not in pairs:
-                    p.grad = kept[id(p)]
+        return pairs
 
     def apply_gradients(self, grads_and_vars: Any) -> None:
         """Keras's ``optimizer.apply_gradients([(grad, variable), ...])``: one step."""

@@ -249,6 +249,13 @@ def _check_config(config: Any, where: str) -> None:
         return
     if not isinstance(config, dict):
         return
+    for check in (_check_remote_code, _check_kernels, _check_dtypes, _check_backbone):
+        check(config, where)
+    for value in config.values():
+        _check_config(value, where)
+
+
+def _check_remote_code(config: dict, where: str) -> None:
     for key in _REMOTE_KEYS:
         if config.get(key):
             raise ValueError(
@@ -256,62 +263,70 @@ def _check_config(config: Any, where: str) -> None:
                 f"{config[key]!r} in the config of {where}; kerasish never runs remote code. "
                 "Pass safe_mode=False to ignore the key if you trust the file."
             )
+
+
+def _check_kernels(config: dict, where: str) -> None:
     for key in _KERNEL_KEYS:
         value = config.get(key)
         # transformers also takes a dict per sub-config: {"": "sdpa", "text_config": "eager"}
         values = value.values() if isinstance(value, dict) else [value]
-        for v in values:
-            if v is not None and v not in _BUILT_IN_IMPLEMENTATIONS:
-                raise ValueError(
-                    f"Expected a built-in implementation among {sorted(_BUILT_IN_IMPLEMENTATIONS)}. "
-                    f"Received: {key}={value!r} in the config of {where}, which may be a kernel loaded "
-                    "from the Hub. Pass safe_mode=False if you trust the file."
-                )
+        if any(v is not None and v not in _BUILT_IN_IMPLEMENTATIONS for v in values):
+            raise _refuse(
+                f"a built-in implementation among {sorted(_BUILT_IN_IMPLEMENTATIONS)}, not a "
+                "kernel loaded from the Hub",
+                key,
+                value,
+                where,
+            )
+
+
+def _check_dtypes(config: dict, where: str) -> None:
     for key in ("dtype", "torch_dtype"):
         value = config.get(key)
         if value is not None and not (
             isinstance(value, str) and isinstance(getattr(torch, value, None), torch.dtype)
         ):
-            raise ValueError(
-                f"Expected {key} to name a torch dtype ('float32', 'bfloat16', ...). Received: "
-                f"{key}={value!r} in the config of {where}"
+            raise _refuse(
+                f"{key} to name a torch dtype ('float32', 'bfloat16', ...)", key, value, where
             )
-    if config.get("use_pretrained_backbone"):  # downloads the backbone's weights
+
+
+def _check_backbone(config: dict, where: str) -> None:
+    """No backbone weights, names or timm sources from elsewhere: transformers looks a
+    backbone name up on the Hub, and timm's model_args may name a checkpoint file."""
+    if config.get("use_pretrained_backbone"):
         raise _refuse(
             "use_pretrained_backbone=False (the file holds the weights)",
             "use_pretrained_backbone",
             config["use_pretrained_backbone"],
             where,
         )
-    timm = config.get("model_type") in _TIMM_TYPES
-    if not timm and config.get("backbone") is not None:
-        # transformers looks a backbone name up on the Hub (consolidate_backbone_kwargs_to_config)
-        raise _refuse(
-            "a backbone given by backbone_config, not by name",
-            "backbone",
-            config["backbone"],
-            where,
-        )
-    if timm:
-        for key in ("backbone", "architecture"):
-            value = config.get(key)
-            if value is not None and not (isinstance(value, str) and _TIMM_NAME.fullmatch(value)):
-                raise _refuse(
-                    "a timm model name such as 'resnet50' (no 'hf-hub:' or 'local-dir:')",
-                    key,
-                    value,
-                    where,
-                )
-        args = config.get("model_args") or {}
-        if not isinstance(args, dict) or _TIMM_LOADING_ARGS & set(args):
+    if config.get("model_type") not in _TIMM_TYPES:
+        if config.get("backbone") is not None:
             raise _refuse(
-                f"timm model_args without {sorted(_TIMM_LOADING_ARGS)} (they read files or the Hub)",
-                "model_args",
-                args,
+                "a backbone given by backbone_config, not by name",
+                "backbone",
+                config["backbone"],
                 where,
             )
-    for value in config.values():
-        _check_config(value, where)
+        return
+    for key in ("backbone", "architecture"):
+        value = config.get(key)
+        if value is not None and not (isinstance(value, str) and _TIMM_NAME.fullmatch(value)):
+            raise _refuse(
+                "a timm model name such as 'resnet50' (no 'hf-hub:' or 'local-dir:')",
+                key,
+                value,
+                where,
+            )
+    args = config.get("model_args") or {}
+    if not isinstance(args, dict) or _TIMM_LOADING_ARGS & set(args):
+        raise _refuse(
+            f"timm model_args without {sorted(_TIMM_LOADING_ARGS)} (they read files or the Hub)",
+            "model_args",
+            args,
+            where,
+        )
 
 
 # --------------------------------------------------------------------------- save_pretrained

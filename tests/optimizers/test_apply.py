@@ -41,11 +41,12 @@ def test_given_gradients_in_keras_layout_are_a_hand_sgd_step_in_torch_layout():
     layer(torch.ones(2, 4)).sum().backward()  # ignored: the given gradients replace it
     kernel, bias = layer.trainable_weights
     gk, gb = torch.randn(4, 3), torch.randn(3)
+    gk0 = gk.clone()
     w0, b0 = layer.linear.weight.detach().clone(), layer.linear.bias.detach().clone()
     opt.apply([gk, gb], [kernel, bias])
     torch.testing.assert_close(layer.linear.weight.detach(), w0 - 0.1 * gk.t())
     torch.testing.assert_close(layer.linear.bias.detach(), b0 - 0.1 * gb)
-    torch.testing.assert_close(gk, gk.clone())  # the caller's tensors are not changed
+    torch.testing.assert_close(gk, gk0, rtol=0, atol=0)  # the caller's tensors are not changed
     opt.apply_gradients([(2 * gk, kernel)])  # only the kernel moves
     torch.testing.assert_close(layer.linear.weight.detach(), w0 - 0.3 * gk.t())
     torch.testing.assert_close(layer.linear.bias.detach(), b0 - 0.1 * gb)
@@ -107,7 +108,7 @@ def test_none_gradients_warn_like_keras_and_all_none_raises():
     ):
         opt.apply([None, torch.ones(1)], [kernel, bias])
     np.testing.assert_array_equal(kernel.numpy(), before)
-    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+    with pytest.raises(ValueError, match="Expected a gradient for at least one variable"):
         opt.apply([None, None], [kernel, bias])
 
 
