@@ -7,7 +7,10 @@ hand loop that batches in-memory tensors by indexing, as kerasish does, so "vs i
 loop's own overhead with the data feeding equal. The first epoch of
 each is a warm-up and not counted. Reported: the median steady-state seconds per epoch, the
 ratio kerasish / raw, kerasish / indexed, the median over rounds of each round's kerasish /
-indexed ("paired": robust to the machine's speed drifting between rounds), and peak RSS.
+indexed ("paired": robust to the machine's speed drifting between rounds) with a 95 %
+bootstrap interval of that median, and peak RSS. Odd rounds run the loops in reverse order
+(ABBA), so no loop always runs right after another; ``--skip-raw`` times only indexed and
+kerasish, for more rounds of the pair in the same time.
 
 Workloads (one torch thread):
   mlp  64 -> 128 -> 10, 32768 samples of 64 features, batch 64 (overhead-bound)
@@ -28,6 +31,7 @@ import argparse
 import io
 import json
 import platform
+import random
 import resource
 import statistics
 import sys
@@ -237,18 +241,26 @@ def _loops(workload: str, config: str, data, logdir: str) -> dict:
     return {"raw": raw, "raw_indexed": indexed, "kerasish": ours}
 
 
-def measure(workload: str, config: str, rounds: int) -> dict:
+def measure(workload: str, config: str, rounds: int, skip_raw: bool = False) -> dict:
     data = make_data(workload)
     with tempfile.TemporaryDirectory() as logdir:
         loops = _loops(workload, config, data, logdir)
+        if skip_raw:
+            loops["raw"] = None
         times: dict[str, list[float]] = {name: [] for name in loops}
         for r in range(rounds + 1):
-            for name, loop in loops.items():
+            # ABBA: odd rounds run the loops in reverse, so neither always goes first
+            for name, loop in list(loops.items())[:: 1 if r % 2 == 0 else -1]:
+                if loop is None:
+                    continue
                 t0 = time.perf_counter()
                 loop.epoch()
                 if r > 0:
                     times[name].append(time.perf_counter() - t0)
+    if skip_raw:
+        times["raw"] = [float("nan")]
     medians = {k: statistics.median(v) for k, v in times.items()}
+    pairs = [k / i for k, i in zip(times["kerasish"], times["raw_indexed"])]
     return {
         "workload": workload,
         "config": config,
@@ -258,12 +270,24 @@ def measure(workload: str, config: str, rounds: int) -> dict:
         "ratio_vs_indexed": medians["kerasish"] / medians["raw_indexed"],
         # each round's kerasish time over the same round's indexed time, then the median:
         # the machine's drift between rounds (this VM's speed moves by 20 %+) cancels out
-        "paired_vs_indexed": statistics.median(
-            k / i for k, i in zip(times["kerasish"], times["raw_indexed"])
-        ),
+        "paired_vs_indexed": statistics.median(pairs),
+        "paired_ci95": _median_ci(pairs),
         "times": times,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _median_ci(values: list[float], resamples: int = 2000) -> tuple[float, float]:
+    """A 95 % percentile-bootstrap interval of the median of ``values`` (seeded)."""
+    rng = random.Random(0)
+    medians = sorted(
+        statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples)
+    )
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
+def _interval(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:.3f}-{bounds[1]:.3f}"
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -278,6 +302,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--skip-raw",
+        action="store_true",
+        help="time only indexed and kerasish (more rounds of the pair in the same time)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(
@@ -287,20 +316,21 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(
         f"{'workload':8} {'config':10} {'raw s/ep':>9} {'indexed s/ep':>13} "
         f"{'kerasish s/ep':>14} {'ratio':>7} {'vs indexed':>11} {'paired':>7} "
-        f"{'peak RSS MB':>12}"
+        f"{'paired 95% CI':>15} {'peak RSS MB':>12}"
     )
     results = []
     for workload in args.workloads:
         for config in args.configs:
             if workload == "cnn" and config != "default":
                 continue
-            res = measure(workload, config, args.rounds)
+            res = measure(workload, config, args.rounds, args.skip_raw)
             results.append(res)
             sec = res["s_per_epoch"]
             print(
                 f"{workload:8} {config:10} {sec['raw']:9.3f} {sec['raw_indexed']:13.3f} "
                 f"{sec['kerasish']:14.3f} {res['ratio']:7.3f} {res['ratio_vs_indexed']:11.3f} "
-                f"{res['paired_vs_indexed']:7.3f} {res['peak_rss_mb']:12.0f}",
+                f"{res['paired_vs_indexed']:7.3f} "
+                f"{_interval(res['paired_ci95']):>15} {res['peak_rss_mb']:12.0f}",
                 flush=True,
             )
     if args.json:

@@ -257,9 +257,13 @@ class ProgbarLogger(Callback):
 
     def _advance(self, logs: Any) -> None:
         self._pending += 1
-        now = time.monotonic()
-        if now >= self._next and self.bar is not None:
-            self._next = now + self.interval
+        if time.monotonic() >= self._next:
+            self._redraw(logs)
+
+    def _redraw(self, logs: Any) -> None:
+        """Show the steps counted so far and the running values (reads them: a host sync)."""
+        if self.bar is not None:
+            self._next = time.monotonic() + self.interval
             self.bar.set_postfix_str(self._live(logs), refresh=False)
             self.bar.update(self._pending)
             self._pending = 0
@@ -298,9 +302,11 @@ class ProgbarLogger(Callback):
             print(self._epoch_desc, flush=True)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.bars:
-            self._advance(logs)
         self._seen = batch + 1
+        if self.bars:  # _advance, inlined: this runs once per training batch
+            self._pending += 1
+            if time.monotonic() >= self._next:
+                self._redraw(logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.bars:

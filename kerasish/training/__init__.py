@@ -1,6 +1,7 @@
 """Training: the Trainer mixed into every model, its compile config, loops and state.
 
 - ``trainer.py``: ``Trainer`` — compile/fit/evaluate/predict, *_on_batch, the three steps.
+- ``fused.py``: the default steps as one closure per loop (same calls, fewer look-ups).
 - ``compile.py``: ``CompileConfig`` — compile's arguments resolved, checked and frozen.
 - ``loop.py``: run_epochs -> train_epoch -> test_loop, and predict_loop.
 - ``state.py``: ``TrainState`` — epoch, step, counters, RNG, metrics; the resume point.

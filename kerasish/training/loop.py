@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from kerasish import data as data_lib
+from kerasish.training.fused import fused_step
 from kerasish.training.steps import Steps, unpack_x_y_sample_weight
 
 __all__ = [
@@ -240,13 +241,17 @@ def pack_batch(batch: tuple[Any, Any, Any]) -> Any:
 
 def _segments(model: Any, name: str, batches: Iterator, check: Any) -> Iterator[tuple]:
     """``(step function, batches)``: the first batch through ``check`` (when given), then
-    the rest (cast as the first one needed); an overridden step gets ``pack_batch``'d data."""
+    the rest (cast as the first one needed) through the fused default step when the model
+    allows it (``fused.fused_step``); an overridden step gets ``pack_batch``'d data."""
     step = getattr(model, name)
     pack = None if getattr(type(model), name) is getattr(Steps, name) else pack_batch
     if check is not None:
         yield functools.partial(check, step, pack=pack), itertools.islice(batches, 1)
         batches = check.rest(batches)
-    yield step, (batches if pack is None else map(pack, batches))
+    if pack is None:
+        yield fused_step(model, name) or step, batches
+    else:
+        yield step, map(pack, batches)
 
 
 def should_validate(epoch: int, freq: int | list[int]) -> bool:

@@ -28,7 +28,14 @@ from kerasish.training.compile import named_outputs
 from kerasish.training.state import BatchLogs
 from kerasish.utils import unpack_x_y_sample_weight
 
-__all__ = ["Steps", "JitFallback", "unpack_x_y_sample_weight", "output_logits", "output_loss"]
+__all__ = [
+    "Steps",
+    "JitFallback",
+    "unpack_x_y_sample_weight",
+    "output_logits",
+    "output_loss",
+    "detach_outputs",
+]
 
 
 def output_logits(y_pred: Any) -> Any:
@@ -126,7 +133,7 @@ class Steps:
         plain, weighted = cfg.metrics, cfg.weighted_metrics
         if plain or weighted:
             if not isinstance(y_pred, torch.Tensor):
-                y_pred = _detach(y_pred)
+                y_pred = detach_outputs(y_pred)
             elif y_pred.requires_grad:
                 y_pred = y_pred.detach()
             if isinstance(self.loss, Mapping):
@@ -297,7 +304,8 @@ def _no_loss_error() -> ValueError:
     )
 
 
-def _detach(y_pred: Any) -> Any:
+def detach_outputs(y_pred: Any) -> Any:
+    """``y_pred`` with each tensor in it detached (a view, no copy)."""
     return tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y_pred)
 
 
