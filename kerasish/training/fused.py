@@ -10,7 +10,13 @@ scaling, ``jit_compile``, per-output metrics or distributed wrapper), the loops 
 closure made here instead. It makes the same torch calls in the same order as the methods,
 so weights and logs are identical (``tests/training/test_fused.py``); a batch that is not a
 ``(x, y, sample_weight)`` tuple, a recompile or a changed ``model.loss`` sends the batch
-back to the methods. Overriding a private method (``_optimizer_step``) is not noticed.
+back to the methods, as does an optimizer rebuilt with no trainable weights left.
+
+Not noticed until the next loop (``fit`` epoch, ``evaluate``, ``predict``): a piece assigned on
+the instance (``model.compute_loss = fn``) after the loop started, including in the first
+``on_train_batch_begin``; and an override of a private method (``_optimizer_step``). A
+warning a loss raises with ``stacklevel=2`` names this module's line instead of
+``steps.py``'s, so Python's default filter may show it once more.
 """
 
 from __future__ import annotations
@@ -90,7 +96,6 @@ def _plain_config(model: Any, cfg: Any) -> bool:
 def _train(model: Any, cfg: Any) -> Callable[[Any], Any]:
     state, loss_fn = model.train_state, model.loss
     update = _metrics_update(model, cfg)
-    per_batch_schedule = state.batch_schedule
 
     def train_step(data: Any) -> Any:
         if (
@@ -98,6 +103,7 @@ def _train(model: Any, cfg: Any) -> Callable[[Any], Any]:
             or len(data) != 3
             or model.loss is not loss_fn
             or model.compile_config is not cfg
+            or not state.trainable_params  # all frozen and the optimizer rebuilt mid-loop
         ):
             return model.train_step(data)
         x, y, sw = data
@@ -113,7 +119,7 @@ def _train(model: Any, cfg: Any) -> Callable[[Any], Any]:
         opt = model.optimizer
         opt.step()
         opt.zero_grad(set_to_none=True)
-        if per_batch_schedule and model.lr_scheduler is not None:
+        if state.batch_schedule and model.lr_scheduler is not None:
             model.lr_scheduler.step()
         return update(x, y, y_pred, sw, loss)
 
@@ -159,9 +165,10 @@ def _metrics_update(model: Any, cfg: Any) -> Callable[..., Any]:
     plain, weighted = cfg.metrics, cfg.weighted_metrics
 
     def update(x: Any, y: Any, y_pred: Any, sw: Any, loss: Any) -> Any:
-        t = x if y is None else y
-        n = t.shape[0] if isinstance(t, Tensor) else data_lib.first_dim(t)
-        tracker.add_batch(loss.detach() if loss.requires_grad else loss, n)
+        if loss is not None:
+            t = x if y is None else y
+            n = t.shape[0] if isinstance(t, Tensor) else data_lib.first_dim(t)
+            tracker.add_batch(loss.detach() if loss.requires_grad else loss, n)
         if plain or weighted:
             if type(y_pred) is not Tensor:
                 y_pred = output_logits(detach_outputs(y_pred))

@@ -310,7 +310,8 @@ class Trainer(Steps):
         if self.lr_scheduler is None and _scheduler_object(cfg.lr_scheduler):
             sched = cfg.lr_scheduler
             self.lr_scheduler = sched if hasattr(sched, "step") else sched(self.optimizer)
-        state.batch_schedule = cfg.scheduler_interval != "epoch"
+        if not is_named_scheduler(cfg.lr_scheduler):  # a named one keeps its own interval
+            state.batch_schedule = cfg.scheduler_interval != "epoch"
         if cfg.mixed_precision in ("fp16", "float16") and state.scaler is None:
             state.scaler = torch.amp.GradScaler(self.device.type)
         if cfg.jit_compile and state.jit_fn is None:

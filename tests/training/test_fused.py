@@ -212,3 +212,65 @@ def test_an_instance_level_step_is_not_fused(fused_calls):
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert fused_calls == [("train_step", False)]
     assert len(seen) >= 2  # every batch (and the first-step check)
+
+
+class NoneUnderNoGrad(K.losses.Loss):
+    """A loss with nothing to report in evaluation (None under no_grad)."""
+
+    def call(self, y_true, y_pred):
+        return nn.functional.cross_entropy(y_pred, y_true, reduction="none")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not torch.is_grad_enabled():
+            return None
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
+def test_a_loss_of_none_in_evaluation_is_skipped_as_the_methods_do(fused_calls):
+    x, y = _data()
+    results = []
+    for cls in (K.Sequential, MethodsOnly):
+        m = cls(_layers())
+        m.compile(optimizer="adam", loss=NoneUnderNoGrad(), metrics=["accuracy"])
+        torch.manual_seed(1)
+        results.append(m.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_split=0.3))
+    assert ("test_step", True) in fused_calls
+    assert results[0].history == results[1].history
+    assert results[0].history["val_loss"] == [0.0]
+
+
+def test_freezing_everything_and_rebuilding_mid_epoch_counts_steps_as_the_methods():
+    x, y = _data()
+
+    class FreezeAll(K.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1 and self.model.train_state.epoch == 0:
+                for p in self.model.parameters():
+                    p.requires_grad_(False)
+                self.model.build_optimizer()
+
+    fast, slow = _pair({})
+    for m in (fast, slow):
+        torch.manual_seed(1)
+        with pytest.warns(UserWarning, match="trainable weights"):
+            m.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[FreezeAll()])
+    _same_weights(fast, slow)
+    counters = [(m.train_state.step, m.train_state.micro_step) for m in (fast, slow)]
+    assert counters[0] == counters[1]
+
+
+@pytest.mark.parametrize("cls", [K.Sequential, MethodsOnly], ids=["fused", "methods"])
+def test_a_named_per_batch_scheduler_keeps_stepping_after_a_rebuild(cls):
+    x, y = _data()
+    lrs = []
+
+    class Rebuild(K.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.build_optimizer()
+            lrs.append(self.model.optimizer.param_groups[0]["lr"])
+
+    model = cls(_layers())
+    model.compile(optimizer="adam", loss="cross_entropy", lr_scheduler="cosine")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Rebuild()])
+    assert all(b < a for a, b in zip(lrs, lrs[1:], strict=False)), lrs
