@@ -246,20 +246,17 @@ def measure(workload: str, config: str, rounds: int, skip_raw: bool = False) -> 
     with tempfile.TemporaryDirectory() as logdir:
         loops = _loops(workload, config, data, logdir)
         if skip_raw:
-            loops["raw"] = None
+            del loops["raw"]
         times: dict[str, list[float]] = {name: [] for name in loops}
         for r in range(rounds + 1):
             # ABBA: odd rounds run the loops in reverse, so neither always goes first
             for name, loop in list(loops.items())[:: 1 if r % 2 == 0 else -1]:
-                if loop is None:
-                    continue
                 t0 = time.perf_counter()
                 loop.epoch()
                 if r > 0:
                     times[name].append(time.perf_counter() - t0)
-    if skip_raw:
-        times["raw"] = [float("nan")]
     medians = {k: statistics.median(v) for k, v in times.items()}
+    medians.setdefault("raw", float("nan"))  # --skip-raw
     pairs = [k / i for k, i in zip(times["kerasish"], times["raw_indexed"])]
     return {
         "workload": workload,

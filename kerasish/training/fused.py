@@ -107,11 +107,7 @@ def _train(model: Any, cfg: Any) -> Callable[[Any], Any]:
         ):
             return model.train_step(data)
         x, y, sw = data
-        y_pred = model(x) if type(x) is Tensor else model.forward_batch(x)
-        loss = loss_fn(y, y_pred if type(y_pred) is Tensor else output_logits(y_pred), sw)
-        extra = model.losses
-        if extra:
-            loss = loss + sum(extra)
+        y_pred, loss = _forward_loss(model, loss_fn, x, y, sw)
         if loss is None:
             model.apply_gradients(loss)  # raises the method's error
         loss.backward()
@@ -139,12 +135,19 @@ def _test(model: Any, cfg: Any) -> Callable[[Any], Any]:
         ):
             return model.test_step(data)
         x, y, sw = data
-        y_pred = model(x) if type(x) is Tensor else model.forward_batch(x)
-        loss = loss_fn(y, y_pred if type(y_pred) is Tensor else output_logits(y_pred), sw)
-        extra = model.losses
-        return update(x, y, y_pred, sw, loss + sum(extra) if extra else loss)
+        y_pred, loss = _forward_loss(model, loss_fn, x, y, sw)
+        return update(x, y, y_pred, sw, loss)
 
     return test_step
+
+
+def _forward_loss(model: Any, loss_fn: Any, x: Any, y: Any, sw: Any) -> tuple[Any, Any]:
+    """``eager_forward_loss`` at fp32 with one compiled loss and no loss weights (what
+    ``forward_batch``, ``compute_loss`` and ``_compiled_loss`` do in that case)."""
+    y_pred = model(x) if type(x) is Tensor else model.forward_batch(x)
+    loss = loss_fn(y, y_pred if type(y_pred) is Tensor else output_logits(y_pred), sw)
+    extra = model.losses
+    return y_pred, (loss + sum(extra) if extra else loss)
 
 
 def _predict(model: Any, cfg: Any) -> Callable[[Any], Any]:

@@ -123,33 +123,28 @@ def tripled(y_true, y_pred, sample_weight=None):
     return 3.0 * nn.functional.cross_entropy(y_pred, y_true)
 
 
-def test_a_loss_changed_mid_epoch_takes_effect_at_the_next_batch():
+def _swap_loss(model):
+    model.loss = tripled
+
+
+def _weigh_loss(model):
+    model.compile_config = model.compile_config.replace(loss_weights=3.0)
+
+
+@pytest.mark.parametrize("change", [_swap_loss, _weigh_loss], ids=["model.loss", "compile_config"])
+def test_a_change_mid_epoch_takes_effect_at_the_next_batch(change):
+    """A new ``model.loss`` or a recompile sends the rest of the epoch back to the methods."""
     x, y = _data()
 
-    class Swap(K.callbacks.Callback):
+    class Change(K.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if batch == 1:
-                self.model.loss = tripled
+                change(self.model)
 
     fast, slow = _pair({})
     for m in (fast, slow):
         torch.manual_seed(1)
-        m.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Swap()])
-    _same_weights(fast, slow)
-
-
-def test_a_recompile_mid_epoch_goes_back_to_the_methods():
-    x, y = _data()
-
-    class Weigh(K.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if batch == 1:
-                self.model.compile_config = self.model.compile_config.replace(loss_weights=3.0)
-
-    fast, slow = _pair({})
-    for m in (fast, slow):
-        torch.manual_seed(1)
-        m.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Weigh()])
+        m.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Change()])
     _same_weights(fast, slow)
 
 
