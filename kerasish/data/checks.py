@@ -11,6 +11,7 @@ import functools
 import math
 import numbers
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,7 +144,7 @@ def warn_non_finite(data: Any, name: str) -> None:
         'Expected finite values in x. Received: 1 NaN/inf values in x (of 2); training will likely produce NaN losses'
     """
     for path, t in _leaves(data, name):
-        count = _non_finite(t)
+        count = _remembered_non_finite(t)
         if count:
             warnings.warn(
                 f"Expected finite values in {name}. Received: {count} NaN/inf values in {path} "
@@ -162,6 +163,35 @@ def _leaves(data: Any, name: str) -> list[tuple[str, torch.Tensor]]:
     if isinstance(data, list | tuple):
         return [p for i, v in enumerate(data) for p in _leaves(v, f"{name}[{i}]")]
     return []
+
+
+# The counts of tensors already scanned (id -> (weak reference, version, count)), so a fit()
+# called once per epoch on the same tensors reads them once. An entry holds while the tensor
+# lives and its version counter, storage and layout are unchanged; an in-place torch edit
+# bumps the counter, an edit through a NumPy array sharing the memory does not (a missed
+# warning then, never a missed error: sample weights are always scanned).
+_SCANNED: dict[int, tuple[Any, tuple, int]] = {}
+
+
+def _remembered_non_finite(t: torch.Tensor) -> int:
+    """``_non_finite(t)``, from ``_SCANNED`` when ``t`` has not changed since its last scan."""
+    try:
+        version = (t._version, t.data_ptr(), t.shape, t.stride(), t.dtype, t.device)
+    except RuntimeError:  # an inference-mode tensor keeps no version counter
+        return _non_finite(t)
+    key = id(t)
+    hit = _SCANNED.get(key)
+    if hit is not None and hit[0]() is t and hit[1] == version:
+        return hit[2]
+    count = _non_finite(t)
+    _SCANNED[key] = (weakref.ref(t, functools.partial(_forget, key)), version, count)
+    return count
+
+
+def _forget(key: int, ref: Any) -> None:
+    hit = _SCANNED.get(key)
+    if hit is not None and hit[0] is ref:
+        del _SCANNED[key]
 
 
 def _non_finite(t: torch.Tensor) -> int:
