@@ -11,11 +11,11 @@ import functools
 import math
 import numbers
 import warnings
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import torch
+from torch.utils.weak import WeakIdKeyDictionary
 
 from kerasish import tree
 
@@ -165,33 +165,27 @@ def _leaves(data: Any, name: str) -> list[tuple[str, torch.Tensor]]:
     return []
 
 
-# The counts of tensors already scanned (id -> (weak reference, version, count)), so a fit()
-# called once per epoch on the same tensors reads them once. An entry holds while the tensor
-# lives and its version counter, storage and layout are unchanged; an in-place torch edit
-# bumps the counter, an edit through a NumPy array sharing the memory does not (a missed
-# warning then, never a missed error: sample weights are always scanned).
-_SCANNED: dict[int, tuple[Any, tuple, int]] = {}
+# The counts of tensors already scanned, each with the tensor's version, keyed weakly by
+# identity (an entry goes with its tensor), so a fit() called once per epoch on the same
+# tensors reads them once. An entry holds while the tensor's version counter, storage and
+# layout are unchanged; an in-place torch edit bumps the counter, an edit through a NumPy
+# array sharing the memory does not (a missed warning then, never a missed error: sample
+# weights are always scanned).
+_SCANNED: WeakIdKeyDictionary = WeakIdKeyDictionary()
 
 
 def _remembered_non_finite(t: torch.Tensor) -> int:
     """``_non_finite(t)``, from ``_SCANNED`` when ``t`` has not changed since its last scan."""
     try:
         version = (t._version, t.data_ptr(), t.shape, t.stride(), t.dtype, t.device)
-    except RuntimeError:  # an inference-mode tensor keeps no version counter
+    except RuntimeError:  # no version counter (inference mode), storage or strides
         return _non_finite(t)
-    key = id(t)
-    hit = _SCANNED.get(key)
-    if hit is not None and hit[0]() is t and hit[1] == version:
-        return hit[2]
+    hit = _SCANNED.get(t)
+    if hit is not None and hit[0] == version:
+        return hit[1]
     count = _non_finite(t)
-    _SCANNED[key] = (weakref.ref(t, functools.partial(_forget, key)), version, count)
+    _SCANNED[t] = (version, count)
     return count
-
-
-def _forget(key: int, ref: Any) -> None:
-    hit = _SCANNED.get(key)
-    if hit is not None and hit[0] is ref:
-        del _SCANNED[key]
 
 
 def _non_finite(t: torch.Tensor) -> int:
