@@ -177,6 +177,7 @@ _SCANNED: WeakIdKeyDictionary = WeakIdKeyDictionary()
 def _remembered_non_finite(t: torch.Tensor) -> int:
     """``_non_finite(t)``, from ``_SCANNED`` when ``t`` has not changed since its last scan."""
     try:
+        # torch's in-place version counter: it has no public name (autograd reads it too)
         version = (t._version, t.data_ptr(), t.shape, t.stride(), t.dtype, t.device)
     except RuntimeError:  # no version counter (inference mode), storage or strides
         return _non_finite(t)
